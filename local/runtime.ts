@@ -1,0 +1,136 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { serve } from '@hono/node-server';
+import { createApp } from '../shared/api/app.ts';
+import { Authenticator } from '../shared/auth/authenticator.ts';
+import { DynamoDBKeyStore } from '../shared/auth/key-store.ts';
+import { newKeyRecord } from '../shared/auth/keys.ts';
+import { LocalBus } from '../shared/bus/local-bus.ts';
+import { EventBridgePublisher } from '../shared/bus/publisher.ts';
+import { ROUTES } from '../shared/bus/routes.ts';
+import { FAMILIES } from '../shared/events/catalogue.ts';
+import { projectEvents } from '../shared/projector/projector.ts';
+import { recordDeliveries } from '../shared/recorder/recorder.ts';
+import { ensureTables } from '../shared/store/create-tables.ts';
+import { createDynamoClient } from '../shared/store/dynamo.ts';
+import { DynamoDBEventStore } from '../shared/store/event-store.ts';
+import { DynamoDBProjectionStore } from '../shared/store/projection-store.ts';
+import { tableNamesFor } from '../shared/store/tables.ts';
+import { systemClock, ulidGenerator } from '../shared/util/clock.ts';
+import { createLogger, type Logger } from '../shared/util/logger.ts';
+import type { LocalConfig } from './config.ts';
+import { type DynamoDBLocal, startDynamoDBLocal } from './dynamodb-local.ts';
+import { StreamPoller } from './stream-poller.ts';
+
+export interface LocalRuntime {
+  url: string;
+  dynamoEndpoint: string;
+  stop(): Promise<void>;
+  bus: LocalBus;
+}
+
+/**
+ * The product without AWS: DynamoDB Local for the tables, the local bus for EventBridge and SQS, a stream
+ * poller for the Lambda event source mapping, and the same API, recorder and projector code.
+ */
+export async function startLocalRuntime(
+  config: LocalConfig,
+  logger: Logger = createLogger(),
+): Promise<LocalRuntime> {
+  await mkdir(config.dataDir, { recursive: true });
+  let ddb: DynamoDBLocal | undefined;
+  const endpoint =
+    config.dynamoEndpoint ??
+    (ddb = await startDynamoDBLocal({ port: config.dynamoPort, dbPath: join(config.dataDir, 'dynamodb') }))
+      .endpoint;
+
+  const dynamo = createDynamoClient({ endpoint });
+  const tables = tableNamesFor(config.tablePrefix);
+  const created = await ensureTables(dynamo, tables);
+  if (created.length > 0) logger.info('created tables', { tables: created });
+
+  const events = new DynamoDBEventStore(dynamo, tables.events);
+  const projections = new DynamoDBProjectionStore(dynamo, tables.projections);
+  const keys = new DynamoDBKeyStore(dynamo, tables.keys);
+  const now = systemClock.now();
+  await keys.put(
+    newKeyRecord(
+      config.partnerKey,
+      {
+        role: 'partner',
+        partnerId: config.partnerId,
+        families: [...FAMILIES],
+        label: 'dev partner (npm start)',
+      },
+      now,
+    ),
+  );
+  await keys.put(newKeyRecord(config.analystKey, { role: 'analyst', label: 'dev analyst (npm start)' }, now));
+
+  const bus = await LocalBus.open({
+    dir: await ensureDir(join(config.dataDir, 'bus')),
+    routes: ROUTES,
+    targets: { recorder: (deliveries) => recordDeliveries({ store: events, logger }, deliveries) },
+    logger,
+  });
+  bus.start();
+
+  const poller = new StreamPoller({
+    dynamo,
+    streams: new DynamoDBStreamsClient({
+      endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    table: tables.events,
+    checkpointPath: join(config.dataDir, 'stream-checkpoints.json'),
+    consume: async (batch) => {
+      const result = await projectEvents(projections, batch, { logger });
+      if (result.failedStreams.size > 0)
+        throw new Error(`projection failed for ${result.failedStreams.size} streams`);
+    },
+    logger,
+  });
+  poller.start();
+
+  const app = createApp({
+    events,
+    projections,
+    publisher: new EventBridgePublisher((entries) => bus.putEvents(entries)),
+    authenticator: new Authenticator(keys),
+    clock: systemClock,
+    newId: ulidGenerator(),
+    logger,
+    statusExtras: async () => ({ ...bus.stats(), ...poller.status() }),
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+
+  let stopped = false;
+  return {
+    url,
+    dynamoEndpoint: endpoint,
+    bus,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bus.stop();
+      await poller.stop();
+      dynamo.destroy();
+      await ddb?.stop();
+    },
+  };
+}
+
+async function ensureDir(path: string): Promise<string> {
+  await mkdir(path, { recursive: true });
+  return path;
+}

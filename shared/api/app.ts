@@ -1,0 +1,117 @@
+import { Hono } from 'hono';
+import { errorFields } from '../util/logger.ts';
+import { type AppDeps, type AppEnv, json } from './context.ts';
+import { ProblemError } from './problem.ts';
+import { availabilityRoutes } from './routes/availability.ts';
+import { eventRoutes } from './routes/events.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import { shipmentRoutes } from './routes/shipments.ts';
+
+/** Every route and its methods, for 405 answers with an `Allow` header. */
+const ROUTE_TABLE: { pattern: RegExp; methods: string[] }[] = [
+  { pattern: /^\/v1\/health$/, methods: ['GET'] },
+  { pattern: /^\/v1\/status$/, methods: ['GET'] },
+  { pattern: /^\/v1\/events$/, methods: ['GET', 'POST'] },
+  { pattern: /^\/v1\/events\/[^/]+$/, methods: ['GET'] },
+  { pattern: /^\/v1\/availability$/, methods: ['GET'] },
+  { pattern: /^\/v1\/providers\/[^/]+\/availability$/, methods: ['GET'] },
+  { pattern: /^\/v1\/shipments\/[^/]+$/, methods: ['GET'] },
+];
+
+/**
+ * The HTTP API as a Hono app, free of any runtime: the Lambda entry and the local server both serve it.
+ *
+ * @example
+ * const app = createApp(deps);
+ * const res = await app.request('/v1/health');
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : deps.newId();
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.header('X-Request-Id', requestId);
+    deps.logger.debug('request', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
+
+  app.use('/v1/*', async (c, next) => {
+    if (c.req.path === '/v1/health') return next();
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const principal = match?.[1] ? await deps.authenticator.authenticate(match[1]) : null;
+    if (!principal) {
+      throw new ProblemError('unauthorized', 401, 'Send a valid API key as "Authorization: Bearer <key>".', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="h20-tracker"' },
+      });
+    }
+    c.set('principal', principal);
+    return next();
+  });
+
+  operationsRoutes(app, deps);
+  eventRoutes(app, deps);
+  availabilityRoutes(app, deps);
+  shipmentRoutes(app, deps);
+
+  app.notFound((c) => {
+    const route = ROUTE_TABLE.find((r) => r.pattern.test(c.req.path));
+    const problem = route
+      ? new ProblemError('method-not-allowed', 405, `${c.req.method} is not allowed here.`, {
+          headers: { Allow: route.methods.join(', ') },
+        })
+      : new ProblemError('not-found', 404, `There is no route ${c.req.path}.`);
+    return problemResponse(problem, c.get('requestId'));
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problemResponse(error, c.get('requestId'));
+    deps.logger.error('unhandled error', {
+      requestId: c.get('requestId'),
+      path: c.req.path,
+      ...errorFields(error),
+    });
+    const unavailable = isServiceError(error);
+    return problemResponse(
+      unavailable
+        ? new ProblemError(
+            'service-unavailable',
+            503,
+            'A backing service is unavailable; try again shortly.',
+            {
+              headers: { 'Retry-After': '1' },
+            },
+          )
+        : new ProblemError('internal', 500, 'Something went wrong on our side; it has been logged.'),
+      c.get('requestId'),
+    );
+  });
+
+  return app;
+}
+
+function problemResponse(problem: ProblemError, requestId: string | undefined): Response {
+  return new Response(JSON.stringify(problem.toBody()), {
+    status: problem.status,
+    headers: {
+      'Content-Type': 'application/problem+json; charset=utf-8',
+      ...(requestId ? { 'X-Request-Id': requestId } : {}),
+      ...problem.headers,
+    },
+  });
+}
+
+/** An AWS SDK error (throttling, outage) is the backend's trouble, not a bug: answer 503, not 500. */
+function isServiceError(error: unknown): boolean {
+  const e = error as { $metadata?: unknown; $fault?: unknown; code?: string };
+  return e.$metadata !== undefined || e.$fault !== undefined || e.code === 'ECONNREFUSED';
+}

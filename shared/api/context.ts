@@ -1,0 +1,58 @@
+import type { Context } from 'hono';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { Principal, Role } from '../auth/keys.ts';
+import type { BusEntry } from '../bus/envelope.ts';
+import type { PublishResult } from '../bus/publisher.ts';
+import type { StoredUnit } from '../projections/plan.ts';
+import type { AvailabilityReader } from '../queries/availability.ts';
+import type { Rejection, StoredEvent } from '../store/event-item.ts';
+import type { EventPage, RecorderStats } from '../store/event-store.ts';
+import type { ProjectorStats } from '../store/projection-store.ts';
+import type { Clock, IdGenerator } from '../util/clock.ts';
+import type { Logger } from '../util/logger.ts';
+import { ProblemError } from './problem.ts';
+
+/** Everything the API needs, injected: the Lambda entry and the local runtime wire the same app. */
+export interface AppDeps {
+  events: {
+    hashesOf(eventIds: readonly string[]): Promise<Map<string, string>>;
+    find(eventId: string): Promise<{ event?: StoredEvent; rejections: Rejection[] }>;
+    listByTime(options: {
+      from?: string;
+      to?: string;
+      type?: string;
+      limit: number;
+      cursor?: string;
+    }): Promise<EventPage>;
+    stats(): Promise<RecorderStats>;
+  };
+  projections: AvailabilityReader & {
+    getUnit(stream: string): Promise<StoredUnit | undefined>;
+    futureUntil(): Promise<string | undefined>;
+    stats(): Promise<ProjectorStats>;
+  };
+  publisher: { publish(entries: BusEntry[]): Promise<PublishResult> };
+  authenticator: Authenticator;
+  clock: Clock;
+  newId: IdGenerator;
+  logger: Logger;
+  busName?: string;
+  /** Extra fields for `GET /v1/status`, such as the local bus's backlog. */
+  statusExtras?: () => Promise<Record<string, unknown>>;
+}
+
+export type AppEnv = { Variables: { principal: Principal; requestId: string } };
+export type AppContext = Context<AppEnv>;
+
+export function requireRole(c: AppContext, ...roles: Role[]): Principal {
+  const principal = c.get('principal');
+  if (!roles.includes(principal.role)) {
+    throw new ProblemError('forbidden', 403, `This route needs a key with the role ${roles.join(' or ')}.`);
+  }
+  return principal;
+}
+
+/** The contract's media type, charset included. */
+export function json(c: AppContext, body: unknown, status: 200 | 202 = 200): Response {
+  return c.body(JSON.stringify(body), status, { 'Content-Type': 'application/json; charset=utf-8' });
+}

@@ -1,0 +1,237 @@
+import type { Principal } from '../auth/keys.ts';
+import { type AcceptedEvent, toBusEntry } from '../bus/envelope.ts';
+import type { PublishResult } from '../bus/publisher.ts';
+import { type DomainEvent, EventInput, familyOf, providerNamedBy, streamOf } from '../events/catalogue.ts';
+import { contentHash } from '../events/fingerprint.ts';
+import type { StoredUnit } from '../projections/plan.ts';
+import type { IdGenerator } from '../util/clock.ts';
+import { ProblemError, type ProblemIssue, validationProblem } from './problem.ts';
+import { issuesOf } from './validation.ts';
+
+export const MAX_BATCH = 100;
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+export interface IngestDeps {
+  hashesOf(eventIds: readonly string[]): Promise<Map<string, string>>;
+  getUnit(stream: string): Promise<StoredUnit | undefined>;
+  publish(entries: ReturnType<typeof toBusEntry>[]): Promise<PublishResult>;
+  newId: IdGenerator;
+  busName?: string;
+}
+
+export interface Receipt {
+  eventId: string;
+  type: string;
+  status: 'accepted';
+  href: string;
+}
+
+/** An event the bus would not take after retries: the partner resends exactly these. */
+export interface FailedEntry {
+  index: number;
+  eventId: string;
+  type: string;
+  code: string;
+  message: string;
+}
+
+/** Splits a body into its events: one event, or `{ "events": [...] }` with 1 to 100. */
+export function eventsOf(body: unknown): { raw: unknown[]; batch: boolean } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw validationProblem('The body must be an event object or { "events": [...] }.', [
+      { path: '', message: 'must be an object' },
+    ]);
+  }
+  if (!('events' in body)) return { raw: [body], batch: false };
+  const { events, ...rest } = body as { events: unknown };
+  const issues: ProblemIssue[] = Object.keys(rest).map((key) => ({
+    path: key,
+    message: 'is not a known field',
+  }));
+  if (!Array.isArray(events)) issues.push({ path: 'events', message: 'must be an array' });
+  else if (events.length < 1 || events.length > MAX_BATCH)
+    issues.push({ path: 'events', message: `must hold 1 to ${MAX_BATCH} events, not ${events.length}` });
+  if (issues.length > 0) throw validationProblem('The batch is not well formed.', issues);
+  return { raw: events as unknown[], batch: true };
+}
+
+/** Validates every event, all or nothing, reporting every issue found. */
+export function validateAll(raw: readonly unknown[], batch: boolean): DomainEvent[] {
+  const tooLarge = raw.flatMap((event, index) =>
+    Buffer.byteLength(JSON.stringify(event) ?? '') > MAX_EVENT_BYTES ? [index] : [],
+  );
+  if (tooLarge.length > 0) {
+    throw new ProblemError(
+      'payload-too-large',
+      413,
+      `An event may be at most ${MAX_EVENT_BYTES} bytes serialized.`,
+      {
+        errors: tooLarge.map((index) => ({
+          ...(batch ? { index } : {}),
+          path: '',
+          message: 'event is too large',
+        })),
+      },
+    );
+  }
+  const issues: ProblemIssue[] = [];
+  const events: DomainEvent[] = [];
+  raw.forEach((candidate, index) => {
+    const parsed = EventInput.safeParse(candidate);
+    if (parsed.success) events.push(parsed.data as DomainEvent);
+    else issues.push(...issuesOf(parsed.error, batch ? index : undefined));
+  });
+  if (issues.length > 0) {
+    const n = new Set(issues.map((i) => i.index ?? 0)).size;
+    throw validationProblem(`${n} event${n === 1 ? ' is' : 's are'} invalid; nothing was accepted.`, issues);
+  }
+  return events;
+}
+
+/**
+ * Accepts validated events for a partner: checks its scope, gives ids to events without one, refuses an id
+ * reused for other content (within the body, or against what is recorded), and hands the rest to the bus.
+ * Events already recorded with the same content are acknowledged without being sent again.
+ */
+export async function ingest(
+  deps: IngestDeps,
+  principal: Principal,
+  events: DomainEvent[],
+  batch: boolean,
+  now: Date,
+): Promise<{ status: 202 | 503; receipts: Receipt[]; failed: FailedEntry[] }> {
+  const source = principal.partnerId ?? principal.keyId;
+  const acceptedAt = now.toISOString();
+  const accepted: AcceptedEvent[] = events.map((event) => ({
+    ...event,
+    eventId: event.eventId ?? deps.newId(),
+    source,
+    acceptedAt,
+  }));
+  await checkScope(deps, principal, accepted, batch);
+
+  const hashes = accepted.map((e) => contentHash(e));
+  const at = (index: number) => (batch ? { index } : {});
+  const conflicts: ProblemIssue[] = [];
+  const firstIndex = new Map<string, number>();
+  accepted.forEach((event, index) => {
+    const first = firstIndex.get(event.eventId);
+    if (first === undefined) firstIndex.set(event.eventId, index);
+    else if (hashes[first] !== hashes[index])
+      conflicts.push({
+        ...at(index),
+        path: 'eventId',
+        message: `is used by event ${first} of this batch with other content`,
+      });
+  });
+  const supplied = events.flatMap((e) => (e.eventId ? [e.eventId] : []));
+  const recorded = supplied.length > 0 ? await deps.hashesOf(supplied) : new Map<string, string>();
+  accepted.forEach((event, index) => {
+    const existing = recorded.get(event.eventId);
+    if (existing !== undefined && existing !== hashes[index])
+      conflicts.push({
+        ...at(index),
+        path: 'eventId',
+        message: 'was already recorded with different content',
+      });
+  });
+  if (conflicts.length > 0) {
+    throw new ProblemError(
+      'conflict',
+      409,
+      'An eventId is reused for different content; nothing was accepted.',
+      {
+        errors: conflicts,
+      },
+    );
+  }
+
+  const toSend = accepted.filter(
+    (event, index) => firstIndex.get(event.eventId) === index && !recorded.has(event.eventId),
+  );
+  const result =
+    toSend.length > 0 ? await deps.publish(toSend.map((e) => toBusEntry(e, deps.busName))) : undefined;
+  const failedIds = new Map((result?.failed ?? []).map((f) => [toSend[f.index]?.eventId, f]));
+  const receipts: Receipt[] = [];
+  const failed: FailedEntry[] = [];
+  accepted.forEach((event, index) => {
+    const failure = failedIds.get(event.eventId);
+    if (failure) {
+      failed.push({
+        index,
+        eventId: event.eventId,
+        type: event.type,
+        code: failure.code,
+        message: 'the event bus did not take this event; send it again',
+      });
+      return;
+    }
+    receipts.push({
+      eventId: event.eventId,
+      type: event.type,
+      status: 'accepted',
+      href: `/v1/events/${event.eventId}`,
+    });
+  });
+  return { status: failed.length > 0 ? 503 : 202, receipts, failed };
+}
+
+async function checkScope(
+  deps: IngestDeps,
+  principal: Principal,
+  events: readonly AcceptedEvent[],
+  batch: boolean,
+): Promise<void> {
+  const issues: ProblemIssue[] = [];
+  const at = (index: number) => (batch ? { index } : {});
+  // A follow-up event (held, delivered, released...) names no provider; its stream's dispatch or creation
+  // does, whether it is in this request or already projected.
+  const ownerOfStream = new Map<string, string>();
+  for (const event of events) {
+    const provider = providerNamedBy(event);
+    if (provider && (event.type === 'shipment.dispatched' || event.type === 'allocation.created'))
+      ownerOfStream.set(streamOf(event), provider);
+  }
+  for (const [index, event] of events.entries()) {
+    const family = familyOf(event.type);
+    if (!principal.families.includes(family)) {
+      issues.push({ ...at(index), path: 'type', message: `this key may not send ${family} events` });
+      continue;
+    }
+    if (!principal.providers) continue;
+    let provider = providerNamedBy(event);
+    const stream = streamOf(event);
+    if (!provider && (stream.startsWith('shipment:') || stream.startsWith('allocation:'))) {
+      provider = ownerOfStream.get(stream) ?? (await ownerFromProjection(deps, stream));
+      if (!provider) {
+        issues.push({
+          ...at(index),
+          path: 'data',
+          message: 'this key is limited to some providers, and the provider of this stream is not known yet',
+        });
+        continue;
+      }
+    }
+    if (provider && !principal.providers.includes(provider))
+      issues.push({ ...at(index), path: 'data', message: `this key may not speak for provider ${provider}` });
+  }
+  if (issues.length > 0) {
+    throw new ProblemError(
+      'forbidden',
+      403,
+      'Some events are outside this key’s scope; nothing was accepted.',
+      {
+        errors: issues,
+      },
+    );
+  }
+}
+
+async function ownerFromProjection(deps: IngestDeps, stream: string): Promise<string | undefined> {
+  const unit = await deps.getUnit(stream);
+  for (const event of unit?.events ?? []) {
+    if (event.type === 'shipment.dispatched') return event.data.destination.providerId;
+    if (event.type === 'allocation.created') return event.data.providerId;
+  }
+  return undefined;
+}

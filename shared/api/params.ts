@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from '../events/catalogue.ts';
+import { Identifier, Sku, Slug, Timestamp } from '../events/primitives.ts';
+import { validationProblem } from './problem.ts';
+import { issuesOf } from './validation.ts';
+
+/** In an unencoded query string `+` arrives as a space; an offset like ` 08:00` can only have meant `+08:00`. */
+const QueryTime = z.preprocess(
+  (value) => (typeof value === 'string' ? value.replace(/ (\d\d:\d\d)$/, '+$1') : value),
+  Timestamp,
+);
+
+const Limit = (max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from 1 to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1, `must be from 1 to ${max}`).max(max, `must be from 1 to ${max}`))
+    .default(fallback);
+
+export const AvailabilityQuery = z.object({
+  sku: Sku,
+  provider: Slug.optional(),
+  asOf: QueryTime.optional(),
+  knownAt: QueryTime.optional(),
+});
+
+export const HorizonQuery = z.object({ asOf: QueryTime.optional(), knownAt: QueryTime.optional() });
+
+export const EventListQuery = z.object({
+  stream: z
+    .string()
+    .regex(
+      /^(provider|shipment|inventory|allocation|regulation|licence):[A-Za-z0-9._:-]{1,200}$/,
+      'must be a stream such as shipment:SH-1',
+    )
+    .optional(),
+  type: z.enum(EVENT_TYPES as [string, ...string[]]).optional(),
+  from: QueryTime.optional(),
+  to: QueryTime.optional(),
+  limit: Limit(500, 100),
+  cursor: z.string().max(1024).optional(),
+});
+
+export const ProviderParam = Slug;
+export const IdParam = Identifier;
+
+/** Parses query parameters or a path parameter, answering 400 with every issue. */
+export function parseParams<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what = 'query parameters',
+): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw validationProblem(`Some ${what} are not valid.`, issuesOf(parsed.error));
+  return parsed.data;
+}
+
+/** Cursors are opaque to callers: base64url of the last sort key returned. */
+export const encodeCursor = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{4}-\d\d-\d\dT[\d:.]+Z#[A-Za-z0-9._:-]+$/.test(key)) {
+    throw validationProblem('The cursor is not one this API returned.', [
+      { path: 'cursor', message: 'is not valid' },
+    ]);
+  }
+  return key;
+}

@@ -1,0 +1,78 @@
+/**
+ * RFC 9457 problem details: the one error type of the API, mapped to a response in one place (`app.onError`).
+ */
+export interface ProblemIssue {
+  index?: number;
+  path: string;
+  message: string;
+}
+
+export const PROBLEM_TITLES = {
+  validation: 'Your request is not valid',
+  'malformed-json': 'The body is not valid JSON',
+  unauthorized: 'Missing or unknown API key',
+  forbidden: 'This key may not do that',
+  'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
+  conflict: 'Event id already used for other content',
+  'payload-too-large': 'Payload too large',
+  'unsupported-media-type': 'Unsupported media type',
+  'not-acceptable': 'Not acceptable',
+  'bus-unavailable': 'Some events could not be handed to the event bus',
+  'service-unavailable': 'Service temporarily unavailable',
+  internal: 'Internal error',
+} as const;
+
+export type ProblemSlug = keyof typeof PROBLEM_TITLES;
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: ProblemIssue[];
+  [extension: string]: unknown;
+}
+
+export class ProblemError extends Error {
+  readonly slug: ProblemSlug;
+  readonly status: number;
+  readonly detail: string;
+  readonly errors: ProblemIssue[] | undefined;
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    slug: ProblemSlug,
+    status: number,
+    detail: string,
+    options: {
+      errors?: ProblemIssue[];
+      extensions?: Record<string, unknown>;
+      headers?: Record<string, string>;
+    } = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+    this.slug = slug;
+    this.status = status;
+    this.detail = detail;
+    this.errors = options.errors;
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  toBody(): ProblemBody {
+    return {
+      type: `/problems/${this.slug}`,
+      title: PROBLEM_TITLES[this.slug],
+      status: this.status,
+      detail: this.detail,
+      ...(this.errors ? { errors: this.errors } : {}),
+      ...this.extensions,
+    };
+  }
+}
+
+export const validationProblem = (detail: string, errors: ProblemIssue[]): ProblemError =>
+  new ProblemError('validation', 400, detail, { errors });

@@ -1,0 +1,139 @@
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { compareEvents } from '../../events/catalogue.ts';
+import type { StoredEvent } from '../../store/event-item.ts';
+import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
+import { eventsOf, ingest, validateAll } from '../ingest.ts';
+import { decodeCursor, EventListQuery, encodeCursor, IdParam, parseParams } from '../params.ts';
+import { ProblemError } from '../problem.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const view = ({ hash: _hash, ...event }: StoredEvent) => ({
+  eventId: event.eventId,
+  type: event.type,
+  occurredAt: event.occurredAt,
+  recordedAt: event.recordedAt,
+  source: event.source,
+  stream: event.stream,
+  status: 'recorded' as const,
+  data: event.data,
+});
+
+export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  app.post(
+    '/v1/events',
+    (c, next) => {
+      requireRole(c, 'partner');
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        throw new ProblemError('unsupported-media-type', 415, 'Send the events as application/json.');
+      }
+      return next();
+    },
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ProblemError('payload-too-large', 413, `The body may be at most ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+    async (c) => {
+      const principal = c.get('principal');
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        throw new ProblemError('malformed-json', 400, 'The body could not be parsed as JSON.');
+      }
+      const { raw, batch } = eventsOf(body);
+      const events = validateAll(raw, batch);
+      const result = await ingest(
+        {
+          hashesOf: (ids) => deps.events.hashesOf(ids),
+          getUnit: (stream) => deps.projections.getUnit(stream),
+          publish: (entries) => deps.publisher.publish(entries),
+          newId: deps.newId,
+          busName: deps.busName,
+        },
+        principal,
+        events,
+        batch,
+        deps.clock.now(),
+      );
+      if (result.status === 503) {
+        throw new ProblemError(
+          'bus-unavailable',
+          503,
+          'The event bus did not take some events; resend only those listed in failed.',
+          {
+            extensions: { accepted: result.receipts, failed: result.failed },
+            headers: { 'Retry-After': '1' },
+          },
+        );
+      }
+      return json(c, { accepted: result.receipts }, 202);
+    },
+  );
+
+  app.get('/v1/events/:eventId', async (c) => {
+    const principal = requireRole(c, 'partner', 'analyst', 'admin');
+    const eventId = parseParams(IdParam, c.req.param('eventId'), 'path parameters');
+    const { event, rejections } = await deps.events.find(eventId);
+    // Partners see only their own events; anything else is reported as absent, not as forbidden.
+    const mine = (source: string | undefined) =>
+      principal.role !== 'partner' || source === principal.partnerId;
+    if (event && mine(event.source)) {
+      const rejected = rejections.filter((r) => mine(r.source));
+      return json(c, {
+        ...view(event),
+        ...(rejected.length > 0
+          ? { rejections: rejected.map((r) => ({ reason: r.reason, receivedAt: r.receivedAt })) }
+          : {}),
+      });
+    }
+    const rejection = rejections.find((r) => mine(r.source));
+    if (!event && rejection) {
+      return json(c, {
+        eventId,
+        type: rejection.type ?? null,
+        occurredAt: rejection.occurredAt ?? null,
+        source: rejection.source ?? null,
+        status: 'rejected',
+        reason: rejection.reason,
+        receivedAt: rejection.receivedAt,
+      });
+    }
+    throw new ProblemError('not-found', 404, `No event ${eventId} is recorded (yet).`);
+  });
+
+  app.get('/v1/events', async (c) => {
+    requireRole(c, 'analyst', 'admin');
+    const query = parseParams(EventListQuery, c.req.query());
+    const after = decodeCursor(query.cursor);
+    if (!query.stream) {
+      const page = await deps.events.listByTime({ ...query, cursor: after });
+      return json(c, {
+        items: page.items.map(view),
+        nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
+      });
+    }
+    // A stream's events are all held by its projection unit: one read, already in the fold's order.
+    const unit = await deps.projections.getUnit(query.stream);
+    const key = (e: { occurredAt: string; eventId: string }) => `${e.occurredAt}#${e.eventId}`;
+    const matching = (unit?.events ?? [])
+      .filter(
+        (e) =>
+          (!query.type || e.type === query.type) &&
+          (!query.from || e.occurredAt >= query.from) &&
+          (!query.to || e.occurredAt <= query.to),
+      )
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : compareEvents(a, b)))
+      .filter((e) => !after || key(e) > after);
+    const items = matching.slice(0, query.limit);
+    const last = items.at(-1);
+    return json(c, {
+      items: items.map((e) => view({ ...e, stream: query.stream as string, hash: '' } as StoredEvent)),
+      nextCursor: matching.length > query.limit && last ? encodeCursor(key(last)) : null,
+    });
+  });
+}

@@ -1,0 +1,38 @@
+import type { z } from 'zod';
+import type { ProblemIssue } from './problem.ts';
+
+/** zod's issues as the contract's `errors`: dotted paths, messages a partner can act on. */
+export function issuesOf(
+  error: z.ZodError,
+  index?: number,
+  prefix: readonly PropertyKey[] = [],
+): ProblemIssue[] {
+  const issues: ProblemIssue[] = [];
+  for (const issue of error.issues) {
+    const at = [...prefix, ...issue.path];
+    const base = index === undefined ? {} : { index };
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys)
+        issues.push({ ...base, path: pathOf([...at, key]), message: 'is not a known field' });
+      continue;
+    }
+    issues.push({ ...base, path: pathOf(at), message: messageOf(issue) });
+  }
+  return issues;
+}
+
+export const pathOf = (path: readonly PropertyKey[]): string => path.map(String).join('.');
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    return `must be one of: ${issue.options.join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return 'is required';
+  if (issue.code === 'invalid_type') return `must be ${article(issue.expected)}`;
+  return issue.message
+    .replace(/^Too small: expected (\w+) to have /, 'must have ')
+    .replace(/^Too big: expected (\w+) to have /, 'must have ');
+}
+
+const article = (expected: string): string =>
+  /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;

@@ -1,0 +1,333 @@
+import { type FileHandle, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SQSBatchResponse } from 'aws-lambda';
+import type { Delivery } from '../recorder/recorder.ts';
+import { type Clock, type IdGenerator, sleep, systemClock, ulidGenerator } from '../util/clock.ts';
+import { errorFields, type Logger } from '../util/logger.ts';
+import type { BusEntry, BusEnvelope } from './envelope.ts';
+import { matchesPattern } from './pattern-matcher.ts';
+import { entrySize, PUT_EVENTS_MAX_BYTES, type PutEventsResultEntry } from './publisher.ts';
+import type { RouteDefinition } from './routes.ts';
+
+export type Target = (deliveries: Delivery[]) => Promise<SQSBatchResponse>;
+
+export interface LocalBusOptions {
+  dir: string;
+  routes: readonly RouteDefinition[];
+  targets: Record<RouteDefinition['target'], Target>;
+  logger?: Logger;
+  /** Messages per delivery, as an SQS event source's batch size. */
+  batchSize?: number;
+  /** Deliveries of one message before it goes to the dead-letter file, as an SQS redrive policy. */
+  maxReceiveCount?: number;
+  retryDelayMs?: number;
+  /** Journal size past which a fully delivered journal is truncated. */
+  compactBytes?: number;
+  clock?: Clock;
+  newId?: IdGenerator;
+}
+
+interface JournalRecord {
+  id: string;
+  time: string;
+  entry: BusEntry;
+}
+
+interface Pending {
+  record: JournalRecord;
+  /** Byte offset just past this record's line: where the cursor moves once it is delivered. */
+  end: number;
+}
+
+interface Append {
+  records: JournalRecord[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * EventBridge and SQS for the local runtime, as durable as they are: `putEvents` resolves only once the
+ * entries are in the journal on disk (fsync'd, with concurrent calls sharing one fsync), and delivery
+ * moves a cursor that is saved after each batch, so a crash at any point redelivers rather than loses.
+ */
+export class LocalBus {
+  private readonly pending: Pending[] = [];
+  private readonly appends: Append[] = [];
+  private flushing = false;
+  private size = 0;
+  private cursor = 0;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private deadLettered = 0;
+  private readonly clock: Clock;
+  private readonly newId: IdGenerator;
+
+  private constructor(
+    private readonly options: LocalBusOptions,
+    private readonly journal: FileHandle,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.newId = options.newId ?? ulidGenerator();
+  }
+
+  static async open(options: LocalBusOptions): Promise<LocalBus> {
+    const path = join(options.dir, 'journal.ndjson');
+    const handle = await open(path, 'a+');
+    const bus = new LocalBus(options, handle);
+    await bus.recover(path);
+    return bus;
+  }
+
+  /** Reads back what was accepted but not yet delivered, and cuts off a line torn by a crash mid-write. */
+  private async recover(path: string): Promise<void> {
+    const content = await readFile(path);
+    this.size = content.length;
+    const saved = await readFile(this.cursorPath(), 'utf8').then(
+      (text) => (JSON.parse(text) as { offset: number }).offset,
+      () => 0,
+    );
+    this.cursor = saved <= content.length ? saved : 0;
+    let start = this.cursor;
+    while (start < content.length) {
+      const newline = content.indexOf(0x0a, start);
+      if (newline === -1) {
+        // Never acknowledged: the append of a torn line had not returned when the process died.
+        await this.journal.truncate(start);
+        this.size = start;
+        this.options.logger?.warn('local bus dropped a torn journal tail', { bytes: content.length - start });
+        break;
+      }
+      const line = content.subarray(start, newline).toString('utf8');
+      if (line.trim()) this.pending.push({ record: JSON.parse(line) as JournalRecord, end: newline + 1 });
+      start = newline + 1;
+    }
+    if (this.pending.length > 0)
+      this.options.logger?.info('local bus will redeliver', { pending: this.pending.length });
+  }
+
+  /** `PutEvents`: per-entry results, entries durable on disk before this resolves. */
+  async putEvents(
+    entries: BusEntry[],
+  ): Promise<{ FailedEntryCount: number; Entries: PutEventsResultEntry[] }> {
+    const results: PutEventsResultEntry[] = [];
+    const records: JournalRecord[] = [];
+    const time = this.clock.now().toISOString();
+    for (const entry of entries) {
+      const problem = checkEntry(entry);
+      if (problem) {
+        results.push(problem);
+        continue;
+      }
+      const record = { id: this.newId(), time, entry };
+      records.push(record);
+      results.push({ EventId: record.id });
+    }
+    if (records.length > 0) {
+      if (this.stopping)
+        throw Object.assign(new Error('local bus is stopping'), { name: 'ServiceUnavailable' });
+      await new Promise<void>((resolve, reject) => {
+        this.appends.push({ records, resolve, reject });
+        void this.flush();
+      });
+    }
+    return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.appends.length > 0) {
+        const group = this.appends.splice(0);
+        const lines = group.flatMap((a) =>
+          a.records.map((r) => Buffer.from(`${JSON.stringify(r)}\n`, 'utf8')),
+        );
+        try {
+          await this.journal.write(Buffer.concat(lines));
+          await this.journal.datasync();
+        } catch (error) {
+          this.size = (await this.journal.stat()).size;
+          for (const append of group) append.reject(error);
+          continue;
+        }
+        let offset = this.size;
+        let line = 0;
+        for (const append of group) {
+          for (const record of append.records) {
+            offset += (lines[line++] as Buffer).length;
+            this.pending.push({ record, end: offset });
+          }
+          append.resolve();
+        }
+        this.size = offset;
+        this.wake?.();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 10;
+    while (!this.stopping) {
+      if (this.pending.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const batch = this.pending.slice(0, batchSize);
+      const done = await this.deliver(batch.map((p) => p.record));
+      if (!done) break;
+      this.pending.splice(0, batch.length);
+      this.cursor = (batch.at(-1) as Pending).end;
+      await this.saveCursor(this.cursor);
+      await this.compactIfIdle();
+    }
+  }
+
+  /** Delivers one batch to every route it matches; false when stopped before the batch was settled. */
+  private async deliver(batch: JournalRecord[]): Promise<boolean> {
+    for (const route of this.options.routes) {
+      const target = this.options.targets[route.target];
+      let waiting = batch.filter((record) =>
+        matchesPattern(route.pattern, envelopeOf(record) as unknown as Record<string, unknown>),
+      );
+      const receives = new Map<string, number>();
+      for (let attempt = 1; waiting.length > 0; attempt++) {
+        if (this.stopping) return false;
+        if (attempt > 1)
+          await sleep(Math.min(2_000, (this.options.retryDelayMs ?? 100) * 2 ** (attempt - 2)));
+        for (const record of waiting) receives.set(record.id, (receives.get(record.id) ?? 0) + 1);
+        let failed: Set<string>;
+        try {
+          const response = await target(
+            waiting.map((r) => ({ messageId: r.id, body: JSON.stringify(envelopeOf(r)) })),
+          );
+          failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+        } catch (error) {
+          this.options.logger?.warn('local bus target failed', { route: route.id, ...errorFields(error) });
+          failed = new Set(waiting.map((r) => r.id));
+        }
+        waiting = waiting.filter((r) => failed.has(r.id));
+        const exhausted = waiting.filter(
+          (r) => (receives.get(r.id) ?? 0) >= (this.options.maxReceiveCount ?? 5),
+        );
+        if (exhausted.length > 0) {
+          await this.deadLetter(route.id, exhausted);
+          waiting = waiting.filter((r) => !exhausted.includes(r));
+        }
+      }
+    }
+    return true;
+  }
+
+  private async deadLetter(route: string, records: JournalRecord[]): Promise<void> {
+    const lines = records.map(
+      (record) => `${JSON.stringify({ route, record, at: this.clock.now().toISOString() })}\n`,
+    );
+    const handle = await open(join(this.options.dir, 'dlq.ndjson'), 'a');
+    try {
+      await handle.write(lines.join(''));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    this.deadLettered += records.length;
+    this.options.logger?.error('local bus dead-lettered messages', { route, count: records.length });
+  }
+
+  /**
+   * Moves dead-lettered messages back into the journal for another round of delivery, as SQS's redrive
+   * does. Safe to repeat: the recorder is idempotent. Returns how many were moved.
+   */
+  async redrive(): Promise<number> {
+    const path = join(this.options.dir, 'dlq.ndjson');
+    const text = await readFile(path, 'utf8').catch(() => '');
+    const entries = text
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => (JSON.parse(line) as { record: JournalRecord }).record.entry);
+    if (entries.length === 0) return 0;
+    await this.putEvents(entries);
+    await writeFile(path, '');
+    return entries.length;
+  }
+
+  private cursorPath(): string {
+    return join(this.options.dir, 'cursor.json');
+  }
+
+  private async saveCursor(offset: number): Promise<void> {
+    const tmp = `${this.cursorPath()}.tmp`;
+    await writeFile(tmp, JSON.stringify({ offset }));
+    await rename(tmp, this.cursorPath());
+  }
+
+  /** Truncates a fully delivered journal; the cursor is reset first, so a crash in between only redelivers. */
+  private async compactIfIdle(): Promise<void> {
+    const limit = this.options.compactBytes ?? 16 * 1024 * 1024;
+    if (this.pending.length > 0 || this.size < limit || this.flushing || this.appends.length > 0) return;
+    this.flushing = true;
+    try {
+      await this.saveCursor(0);
+      await this.journal.truncate(0);
+      this.size = 0;
+      this.cursor = 0;
+    } finally {
+      this.flushing = false;
+    }
+    void this.flush();
+  }
+
+  stats(): { busPending: number; busDeadLettered: number; journalBytes: number } {
+    return { busPending: this.pending.length, busDeadLettered: this.deadLettered, journalBytes: this.size };
+  }
+
+  /** Stops delivering after the batch in hand; entries not yet delivered stay in the journal for next time. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    while (this.flushing || this.appends.length > 0) await sleep(5);
+    await this.journal.close();
+  }
+}
+
+function envelopeOf(record: JournalRecord): BusEnvelope {
+  return {
+    version: '0',
+    id: record.id,
+    'detail-type': record.entry.DetailType,
+    source: record.entry.Source,
+    account: '000000000000',
+    time: record.time,
+    region: 'local',
+    resources: [],
+    detail: JSON.parse(record.entry.Detail),
+  };
+}
+
+/** The checks EventBridge makes of an entry before taking it. */
+function checkEntry(entry: BusEntry): PutEventsResultEntry | undefined {
+  if (!entry.Source || !entry.DetailType) {
+    return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required' };
+  }
+  if (entrySize(entry) > PUT_EVENTS_MAX_BYTES) {
+    return { ErrorCode: 'InvalidArgument', ErrorMessage: 'entry is larger than 256 KiB' };
+  }
+  try {
+    const detail: unknown = JSON.parse(entry.Detail);
+    if (typeof detail !== 'object' || detail === null || Array.isArray(detail))
+      throw new Error('not an object');
+  } catch {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is not a JSON object' };
+  }
+  return undefined;
+}

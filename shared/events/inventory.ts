@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { Sku, Slug, Text } from './primitives.ts';
+
+export const InventoryAdjusted = z.strictObject({
+  providerId: Slug,
+  sku: Sku,
+  delta: z
+    .number()
+    .int('must be an integer')
+    .min(-1_000_000)
+    .max(1_000_000)
+    .refine((delta) => delta !== 0, 'must not be zero'),
+  reason: z.enum(['opening-balance', 'decommissioned', 'audit', 'transfer']),
+  note: Text(500).optional(),
+});

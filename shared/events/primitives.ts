@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { COUNTRY_CODES } from './countries.ts';
+
+/** Lower-case slug: provider ids, exporters, tenants, partner ids. */
+export const Slug = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/,
+    'must be a lower-case slug (a-z, 0-9, inner hyphens; 1-64)',
+  );
+
+/** Shipment, allocation, regulation, licence and event ids. */
+export const Identifier = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+    'must be 1-128 of A-Z a-z 0-9 . _ : - , starting alphanumeric',
+  );
+
+export const Sku = z
+  .string()
+  .regex(/^[A-Z0-9][A-Z0-9-]{0,31}$/, 'must be an upper-case SKU such as H20 or RTX-PRO-6000D (1-32)');
+
+const countrySet: ReadonlySet<string> = new Set(COUNTRY_CODES);
+export const Country = z
+  .string()
+  .refine((value) => countrySet.has(value), 'must be an ISO 3166-1 alpha-2 country code, upper-case');
+
+/**
+ * An RFC 3339 time with a zone, normalised to UTC with milliseconds, the only form the store and the
+ * responses ever hold, so that equal instants compare and sort equal as strings.
+ */
+export const Timestamp = z.iso
+  .datetime({ offset: true, message: 'must be an RFC 3339 time with a zone, e.g. 2025-04-09T00:00:00Z' })
+  .transform((value) => new Date(value).toISOString());
+
+/** A government body, prefixed by its country: `US-BIS`, `CN-GACC`, `HK-C&ED`. */
+export const Authority = z
+  .string()
+  .regex(/^[A-Z]{2}-[A-Z0-9][A-Z0-9&.-]{0,30}$/, 'must be an authority such as US-BIS or CN-GACC');
+
+export const Quantity = z.number().int('must be an integer').min(1).max(1_000_000);
+
+export const Text = (max: number) => z.string().min(1).max(max);
+
+export type Timestamp = z.output<typeof Timestamp>;

@@ -1,0 +1,226 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { batchGet } from './batch-get.ts';
+import {
+  EVENT_SK,
+  fromEventItem,
+  monthBucket,
+  type Rejection,
+  type StoredEvent,
+  timeSortKey,
+  toEventItem,
+  toRejectionItem,
+} from './event-item.ts';
+import { TABLES } from './tables.ts';
+
+const { partitionKey: PK, sortKey: SK, byTimeIndex } = TABLES.events;
+const STATS_KEY = { [PK]: 'stats', [SK]: 'recorded' };
+
+export type RecordOutcome =
+  | { kind: 'recorded' }
+  | { kind: 'duplicate' }
+  | { kind: 'conflict'; existingHash: string };
+
+export interface EventPage {
+  items: StoredEvent[];
+  nextCursor: string | null;
+}
+
+export interface RecorderStats {
+  eventsRecorded: number;
+  lastRecordedAt?: string;
+  months: string[];
+}
+
+/**
+ * The event store on DynamoDB: one item per event keyed by its id, so that a conditional put is the whole
+ * idempotency mechanism, and a time index for listing. Streams are read from the projections, not here.
+ */
+export class DynamoDBEventStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  /** Writes the event once; a second delivery of the same content is a no-op, other content a conflict. */
+  async record(event: StoredEvent): Promise<RecordOutcome> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall(toEventItem(event), { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'recorded' };
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const existingHash = old ? (unmarshall(old).hash as string) : await this.hashOf(event.eventId);
+      return existingHash === event.hash ? { kind: 'duplicate' } : { kind: 'conflict', existingHash };
+    }
+  }
+
+  /** Idempotent: the same rejected content maps to the same item. */
+  async reject(rejection: Rejection): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: marshall(toRejectionItem(rejection), { removeUndefinedValues: true }),
+      }),
+    );
+  }
+
+  private async hashOf(eventId: string): Promise<string> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall({ [PK]: eventId, [SK]: EVENT_SK }),
+        ConsistentRead: true,
+        ProjectionExpression: '#h',
+        ExpressionAttributeNames: { '#h': 'hash' },
+      }),
+    );
+    return out.Item ? (unmarshall(out.Item).hash as string) : '';
+  }
+
+  /** The content hashes of those ids that are recorded: one round trip per 100 ids. */
+  async hashesOf(eventIds: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(eventIds)];
+    const items = await batchGet(
+      this.client,
+      this.table,
+      unique.map((id) => marshall({ [PK]: id, [SK]: EVENT_SK })),
+      { projection: '#pk, #h', names: { '#pk': PK, '#h': 'hash' } },
+    );
+    return new Map(items.map((item) => [item[PK] as string, item.hash as string]));
+  }
+
+  /** The event recorded under an id, and any rejected submissions of that id. */
+  async find(eventId: string): Promise<{ event?: StoredEvent; rejections: Rejection[] }> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: '#pk = :id',
+        ExpressionAttributeNames: { '#pk': PK },
+        ExpressionAttributeValues: marshall({ ':id': eventId }),
+        ConsistentRead: true,
+      }),
+    );
+    const items = (out.Items ?? []).map((item) => unmarshall(item));
+    const eventItem = items.find((item) => item[SK] === EVENT_SK);
+    const rejections = items
+      .filter((item) => item.kind === 'rejection')
+      .map(({ [PK]: _pk, [SK]: _sk, kind: _kind, ...rest }) => rest as Rejection);
+    return { event: eventItem ? fromEventItem(eventItem) : undefined, rejections };
+  }
+
+  /**
+   * Events ordered by (`occurredAt`, `eventId`) within [from, to], walking the months the recorder has seen.
+   * The cursor is the last sort key returned, so pages stay stable while new events arrive.
+   */
+  async listByTime(options: {
+    from?: string;
+    to?: string;
+    type?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<EventPage> {
+    const stats = await this.stats();
+    const lower = options.cursor ?? (options.from ? timeSortKey(options.from, '') : '');
+    const upper = options.to ? timeSortKey(options.to, '\uffff') : '\uffff';
+    const months = stats.months.filter((m) => m >= lower.slice(0, 7) && m <= upper.slice(0, 7)).sort();
+    const items: StoredEvent[] = [];
+    let lastKey: string | undefined;
+    for (const month of months) {
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: byTimeIndex.name,
+            KeyConditionExpression: '#tpk = :m AND #tsk BETWEEN :lo AND :hi',
+            FilterExpression: options.type ? '#type = :type' : undefined,
+            ExpressionAttributeNames: {
+              '#tpk': byTimeIndex.partitionKey,
+              '#tsk': byTimeIndex.sortKey,
+              ...(options.type ? { '#type': 'type' } : {}),
+            },
+            ExpressionAttributeValues: marshall({
+              ':m': monthBucket(month),
+              // BETWEEN is inclusive; a cursor must exclude its own item, hence the successor key.
+              ':lo': options.cursor ? `${lower}\u0000` : lower,
+              ':hi': upper,
+              ...(options.type ? { ':type': options.type } : {}),
+            }),
+            Limit: options.limit - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const raw of out.Items ?? []) {
+          const item = unmarshall(raw);
+          items.push(fromEventItem(item));
+          lastKey = item[byTimeIndex.sortKey] as string;
+          if (items.length === options.limit) break;
+        }
+        startKey = out.LastEvaluatedKey;
+        if (items.length === options.limit) return { items, nextCursor: lastKey ?? null };
+      } while (startKey);
+    }
+    return { items, nextCursor: null };
+  }
+
+  /**
+   * Counts newly recorded events. Months are added before the events are written (`noteMonths`), so that the
+   * time listing never misses a month; the count is added after, so it never runs ahead of the table.
+   */
+  async noteMonths(occurredAts: readonly string[]): Promise<void> {
+    if (occurredAts.length === 0) return;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(STATS_KEY),
+        UpdateExpression: 'ADD #months :months SET kind = :kind',
+        ExpressionAttributeNames: { '#months': 'months' },
+        ExpressionAttributeValues: {
+          ':months': { SS: [...new Set(occurredAts.map(monthBucket))] },
+          ':kind': { S: 'stats' },
+        },
+      }),
+    );
+  }
+
+  async countRecorded(count: number, lastRecordedAt: string): Promise<void> {
+    if (count === 0) return;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(STATS_KEY),
+        UpdateExpression: 'ADD #count :n SET #last = :last, kind = :kind',
+        ExpressionAttributeNames: { '#count': 'count', '#last': 'lastRecordedAt' },
+        ExpressionAttributeValues: marshall({ ':n': count, ':last': lastRecordedAt, ':kind': 'stats' }),
+      }),
+    );
+  }
+
+  async stats(): Promise<RecorderStats> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(STATS_KEY), ConsistentRead: true }),
+    );
+    const item = out.Item ? unmarshall(out.Item) : {};
+    return {
+      eventsRecorded: (item.count as number | undefined) ?? 0,
+      lastRecordedAt: item.lastRecordedAt as string | undefined,
+      months: [...((item.months as Set<string> | undefined) ?? [])].map((m) => m.slice(2)),
+    };
+  }
+}

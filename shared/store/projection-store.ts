@@ -1,0 +1,285 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { COUNTER_NAMES, type Counters, zeroCounters } from '../projections/counters.ts';
+import type { StoredUnit, UnitPlan } from '../projections/plan.ts';
+import { parseRowKey, type RowKey } from '../projections/rows.ts';
+import { batchGet } from './batch-get.ts';
+import { TABLES } from './tables.ts';
+
+const { partitionKey: PK, sortKey: SK } = TABLES.projections;
+
+/** The projections table's item keys, in one place. */
+export const projectionKeys = {
+  unit: (stream: string) => ({ [PK]: `unit#${stream}`, [SK]: 'unit' }),
+  counters: (row: RowKey) => {
+    const { sku, providerId } = parseRowKey(row);
+    return { [PK]: `avail#${sku}`, [SK]: providerId };
+  },
+  member: (row: RowKey, stream: string) => ({ [PK]: `row#${row}`, [SK]: stream }),
+  providerSku: (providerId: string, sku: string) => ({ [PK]: `provider#${providerId}`, [SK]: `sku#${sku}` }),
+  stats: { [PK]: 'stats', [SK]: 'projected' },
+  future: { [PK]: 'stats', [SK]: 'future' },
+};
+
+export interface CountersRow extends Counters {
+  providerId: string;
+  sku: string;
+}
+
+export interface ProjectorStats {
+  eventsProjected: number;
+  lastProjectedAt?: string;
+  lastEventRecordedAt?: string;
+}
+
+/** The write lost a race with another projector run: re-read and plan again. */
+export class StaleUnitError extends Error {
+  constructor(stream: string) {
+    super(`unit ${stream} changed while it was being projected`);
+    this.name = 'StaleUnitError';
+  }
+}
+
+/**
+ * The projections on DynamoDB. A unit's new state and its rows' counter deltas are written in one
+ * transaction, conditional on the unit's version: a counter never moves without the unit that explains it.
+ */
+export class DynamoDBProjectionStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async getUnit(stream: string): Promise<StoredUnit | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall(projectionKeys.unit(stream)),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? decodeUnit(unmarshall(out.Item)) : undefined;
+  }
+
+  async getUnits(streams: readonly string[]): Promise<StoredUnit[]> {
+    const items = await batchGet(
+      this.client,
+      this.table,
+      [...new Set(streams)].map((s) => marshall(projectionKeys.unit(s))),
+    );
+    return items.map(decodeUnit);
+  }
+
+  async apply(plan: UnitPlan): Promise<void> {
+    const { stream } = plan.next;
+    // Membership is written first and on its own: harmless if the transaction below never happens, since a
+    // replay reads the unit and finds it contributes nothing yet.
+    for (const row of plan.newRows) {
+      const { sku, providerId } = parseRowKey(row);
+      await this.put(projectionKeys.member(row, stream));
+      await this.put(projectionKeys.providerSku(providerId, sku));
+    }
+    const isNew = plan.expectedVersion === 0;
+    const unitPut: NonNullable<TransactWriteItem['Put']> = {
+      TableName: this.table,
+      Item: marshall(encodeUnit(plan.next)),
+      ConditionExpression: isNew ? 'attribute_not_exists(#pk)' : '#v = :v',
+      ExpressionAttributeNames: isNew ? { '#pk': PK } : { '#v': 'version' },
+      ExpressionAttributeValues: isNew ? undefined : marshall({ ':v': plan.expectedVersion }),
+    };
+    try {
+      if (plan.deltas.size === 0) {
+        await this.client.send(new PutItemCommand(unitPut));
+        return;
+      }
+      const items: TransactWriteItem[] = [{ Put: unitPut }];
+      for (const [row, delta] of plan.deltas) items.push({ Update: this.counterUpdate(row, delta) });
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+    } catch (error) {
+      if (isConditionFailure(error)) throw new StaleUnitError(stream);
+      throw error;
+    }
+  }
+
+  private counterUpdate(row: RowKey, delta: Counters): NonNullable<TransactWriteItem['Update']> {
+    const { sku, providerId } = parseRowKey(row);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':provider': providerId, ':sku': sku };
+    const adds = COUNTER_NAMES.map((name, i) => {
+      names[`#c${i}`] = name;
+      values[`:c${i}`] = delta[name];
+      return `#c${i} :c${i}`;
+    });
+    return {
+      TableName: this.table,
+      Key: marshall(projectionKeys.counters(row)),
+      UpdateExpression: `ADD ${adds.join(', ')} SET providerId = :provider, sku = :sku`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall(values),
+    };
+  }
+
+  private async put(item: Record<string, unknown>): Promise<void> {
+    await this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }));
+  }
+
+  /** Current counters of every row of a SKU: one query, however long the history. */
+  async countersForSku(sku: string): Promise<CountersRow[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: marshall({ ':pk': `avail#${sku}` }),
+    });
+    return items.map(decodeCounters);
+  }
+
+  async countersForRows(rows: readonly RowKey[]): Promise<CountersRow[]> {
+    const items = await batchGet(
+      this.client,
+      this.table,
+      rows.map((row) => marshall(projectionKeys.counters(row))),
+    );
+    return items.map(decodeCounters);
+  }
+
+  /** The streams that ever named a row: the units to replay for `asOf` and `knownAt`. */
+  async membersOf(row: RowKey): Promise<string[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: marshall({ ':pk': `row#${row}` }),
+      ProjectionExpression: '#sk',
+    });
+    return items.map((item) => item[SK] as string);
+  }
+
+  async skusOf(providerId: string): Promise<string[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: marshall({ ':pk': `provider#${providerId}`, ':prefix': 'sku#' }),
+    });
+    return items.map((item) => (item[SK] as string).slice('sku#'.length)).sort();
+  }
+
+  async countProjected(count: number, lastEventRecordedAt: string, now: string): Promise<void> {
+    if (count === 0) return;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(projectionKeys.stats),
+        UpdateExpression: 'ADD #count :n SET #at = :now, #rec = :rec',
+        ExpressionAttributeNames: {
+          '#count': 'count',
+          '#at': 'lastProjectedAt',
+          '#rec': 'lastEventRecordedAt',
+        },
+        ExpressionAttributeValues: marshall({ ':n': count, ':now': now, ':rec': lastEventRecordedAt }),
+      }),
+    );
+  }
+
+  /**
+   * Remembers the latest `occurredAt` that lies in the future when it was projected: until then, the
+   * projected counters include facts that have not happened yet, and "now" must be replayed instead.
+   */
+  async noteFuture(occurredAt: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(projectionKeys.future),
+          UpdateExpression: 'SET #until = :at',
+          ConditionExpression: 'attribute_not_exists(#until) OR #until < :at',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: marshall({ ':at': occurredAt }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async futureUntil(): Promise<string | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(projectionKeys.future) }),
+    );
+    return out.Item ? (unmarshall(out.Item).until as string) : undefined;
+  }
+
+  async stats(): Promise<ProjectorStats> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall(projectionKeys.stats),
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Item ? unmarshall(out.Item) : {};
+    return {
+      eventsProjected: (item.count as number | undefined) ?? 0,
+      lastProjectedAt: item.lastProjectedAt as string | undefined,
+      lastEventRecordedAt: item.lastEventRecordedAt as string | undefined,
+    };
+  }
+
+  private async queryAll(
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out: QueryCommandOutput = await this.client.send(
+        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: startKey }),
+      );
+      for (const item of out.Items ?? []) items.push(unmarshall(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}
+
+function encodeUnit(unit: StoredUnit): Record<string, unknown> {
+  return {
+    ...projectionKeys.unit(unit.stream),
+    stream: unit.stream,
+    version: unit.version,
+    // JSON strings keep the item compact and free of DynamoDB's type annotations on every nested field.
+    events: JSON.stringify(unit.events),
+    applied: JSON.stringify(unit.applied),
+  };
+}
+
+function decodeUnit(item: Record<string, unknown>): StoredUnit {
+  return {
+    stream: item.stream as string,
+    version: item.version as number,
+    events: JSON.parse(item.events as string),
+    applied: JSON.parse(item.applied as string),
+  };
+}
+
+function decodeCounters(item: Record<string, unknown>): CountersRow {
+  const counters = zeroCounters();
+  for (const name of COUNTER_NAMES) counters[name] = (item[name] as number | undefined) ?? 0;
+  return { providerId: item.providerId as string, sku: item.sku as string, ...counters };
+}
+
+function isConditionFailure(error: unknown): boolean {
+  const e = error as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e.name === 'ConditionalCheckFailedException') return true;
+  return (
+    e.name === 'TransactionCanceledException' &&
+    (e.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
+  );
+}

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { errorFields } from '../util/logger.ts';
-import { type AppDeps, type AppEnv, json } from './context.ts';
+import type { AppDeps, AppEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { eventRoutes } from './routes/events.ts';

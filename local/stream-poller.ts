@@ -8,9 +8,8 @@ import {
   GetShardIteratorCommand,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { RecordedEvent } from '../shared/events/catalogue.ts';
-import { fromEventItem } from '../shared/store/event-item.ts';
+import { eventOfRecord } from '../shared/projector/stream-records.ts';
 import { sleep } from '../shared/util/clock.ts';
 import { errorFields, type Logger } from '../shared/util/logger.ts';
 
@@ -175,14 +174,9 @@ export class StreamPoller {
   }
 }
 
-/** The event source mapping's filter: only new event items, never stats or rejections. */
 function eventsOf(records: _Record[]): RecordedEvent[] {
   return records.flatMap((record) => {
-    const image = record.dynamodb?.NewImage;
-    if (record.eventName !== 'INSERT' || !image) return [];
-    const item = unmarshall(image as Parameters<typeof unmarshall>[0]);
-    if (item.kind !== 'event') return [];
-    const { hash: _hash, ...event } = fromEventItem(item);
-    return [event as RecordedEvent];
+    const event = eventOfRecord(record as Parameters<typeof eventOfRecord>[0]);
+    return event ? [event] : [];
   });
 }

@@ -52,7 +52,11 @@ export async function projectEvents(
     try {
       result.added += await projectStream(store, stream, incoming, maxAttempts);
       const now = clock.now().toISOString();
-      const latest = incoming.map((e) => e.occurredAt).sort().at(-1) ?? '';
+      const latest =
+        incoming
+          .map((e) => e.occurredAt)
+          .sort()
+          .at(-1) ?? '';
       if (latest > now) await store.noteFuture(latest);
       for (const e of incoming) if (e.recordedAt > lastRecordedAt) lastRecordedAt = e.recordedAt;
     } catch (error) {

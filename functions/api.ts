@@ -1,0 +1,33 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { handle } from 'hono/aws-lambda';
+import { createApp } from '../shared/api/app.ts';
+import { Authenticator } from '../shared/auth/authenticator.ts';
+import { DynamoDBKeyStore } from '../shared/auth/key-store.ts';
+import { EventBridgePublisher } from '../shared/bus/publisher.ts';
+import { createDynamoClient } from '../shared/store/dynamo.ts';
+import { DynamoDBEventStore } from '../shared/store/event-store.ts';
+import { DynamoDBProjectionStore } from '../shared/store/projection-store.ts';
+import { ENV, tableNamesFromEnv } from '../shared/store/tables.ts';
+import { systemClock, ulidGenerator } from '../shared/util/clock.ts';
+import { createLogger } from '../shared/util/logger.ts';
+
+// Clients are made once per container, at init; nothing else happens at import.
+const tables = tableNamesFromEnv();
+const dynamo = createDynamoClient();
+const eventBridge = new EventBridgeClient({});
+const busName = process.env[ENV.busName];
+
+const app = createApp({
+  events: new DynamoDBEventStore(dynamo, tables.events),
+  projections: new DynamoDBProjectionStore(dynamo, tables.projections),
+  publisher: new EventBridgePublisher((entries) =>
+    eventBridge.send(new PutEventsCommand({ Entries: entries })),
+  ),
+  authenticator: new Authenticator(new DynamoDBKeyStore(dynamo, tables.keys)),
+  clock: systemClock,
+  newId: ulidGenerator(),
+  logger: createLogger({ service: 'h20-tracker-api' }),
+  busName,
+});
+
+export const handler = handle(app);

@@ -6,9 +6,12 @@ import { errorFields, type Logger } from '../util/logger.ts';
 
 /** What the projector needs of a store; the DynamoDB store implements it, and so can an in-memory one. */
 export interface UnitStore {
-  getUnit(stream: string): Promise<StoredUnit | undefined>;
-  /** Throws `StaleUnitError` when the unit's version is no longer `plan.expectedVersion`. */
-  apply(plan: UnitPlan): Promise<void>;
+  getUnits(streams: readonly string[]): Promise<StoredUnit[]>;
+  /**
+   * Writes the plans atomically: each unit conditional on its expected version, each row's counters moved
+   * by the sum of the plans' deltas. Throws `StaleUnitError` when some unit moved meanwhile.
+   */
+  applyAll(plans: readonly UnitPlan[]): Promise<void>;
   countProjected(count: number, lastEventRecordedAt: string, now: string): Promise<void>;
   noteFuture(occurredAt: string): Promise<void>;
 }
@@ -16,8 +19,10 @@ export interface UnitStore {
 export interface ProjectorOptions {
   logger?: Logger;
   clock?: Clock;
-  /** Attempts per unit when other writers keep winning the race. */
+  /** Attempts per group of units when other writers keep winning the race. */
   maxAttempts?: number;
+  /** Units written per transaction (each also brings the rows it moves; DynamoDB allows 100 items). */
+  unitsPerTransaction?: number;
 }
 
 export interface ProjectionResult {
@@ -30,7 +35,8 @@ export interface ProjectionResult {
 /**
  * Projects a batch of recorded events: per stream, re-folds the unit with the new events and writes the
  * difference. Redelivered events add nothing, and arrival order never matters, because a unit's
- * contribution is recomputed from the full set of its events each time.
+ * contribution is recomputed from the full set of its events each time. Units are read in one batch and
+ * written in shared transactions, so a busy row's counters move once per batch, not once per event.
  */
 export async function projectEvents(
   store: UnitStore,
@@ -38,7 +44,6 @@ export async function projectEvents(
   options: ProjectorOptions = {},
 ): Promise<ProjectionResult> {
   const clock = options.clock ?? systemClock;
-  const maxAttempts = options.maxAttempts ?? 6;
   const byStream = new Map<string, UnitEvent[]>();
   for (const { stream, ...event } of events) {
     const list = byStream.get(stream) ?? [];
@@ -47,47 +52,62 @@ export async function projectEvents(
   }
 
   const result: ProjectionResult = { failedStreams: new Set(), added: 0 };
-  let lastRecordedAt = '';
-  for (const [stream, incoming] of byStream) {
+  const streams = [...byStream.keys()];
+  const size = options.unitsPerTransaction ?? 25;
+  for (let start = 0; start < streams.length; start += size) {
+    const group = streams.slice(start, start + size);
     try {
-      result.added += await projectStream(store, stream, incoming, maxAttempts);
-      const now = clock.now().toISOString();
-      const latest =
-        incoming
-          .map((e) => e.occurredAt)
-          .sort()
-          .at(-1) ?? '';
-      if (latest > now) await store.noteFuture(latest);
-      for (const e of incoming) if (e.recordedAt > lastRecordedAt) lastRecordedAt = e.recordedAt;
+      result.added += await projectGroup(store, group, byStream, options.maxAttempts ?? 6);
     } catch (error) {
-      result.failedStreams.add(stream);
-      options.logger?.warn('projection failed', { stream, ...errorFields(error) });
+      // One bad unit must not hold back the others: try them one by one and isolate the failure.
+      options.logger?.warn('group projection failed; retrying unit by unit', errorFields(error));
+      for (const stream of group) {
+        try {
+          result.added += await projectGroup(store, [stream], byStream, options.maxAttempts ?? 6);
+        } catch (unitError) {
+          result.failedStreams.add(stream);
+          options.logger?.error('projection failed', { stream, ...errorFields(unitError) });
+        }
+      }
     }
   }
-  if (result.added > 0) await store.countProjected(result.added, lastRecordedAt, clock.now().toISOString());
+
+  const now = clock.now().toISOString();
+  const projected = events.filter((e) => !result.failedStreams.has(e.stream));
+  const latestOccurred = projected.map((e) => e.occurredAt).sort().at(-1) ?? '';
+  if (latestOccurred > now) await store.noteFuture(latestOccurred);
+  const lastRecordedAt = projected.map((e) => e.recordedAt).sort().at(-1) ?? '';
+  if (result.added > 0) await store.countProjected(result.added, lastRecordedAt, now);
   return result;
 }
 
-async function projectStream(
+async function projectGroup(
   store: UnitStore,
-  stream: string,
-  incoming: UnitEvent[],
+  streams: readonly string[],
+  incoming: Map<string, UnitEvent[]>,
   maxAttempts: number,
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {
-    const plan = planUnit(stream, await store.getUnit(stream), incoming);
-    if (!plan) return 0;
+    const stored = new Map((await store.getUnits(streams)).map((unit) => [unit.stream, unit]));
+    const plans = streams.flatMap((stream) => planUnit(stream, stored.get(stream), incoming.get(stream) ?? []) ?? []);
+    if (plans.length === 0) return 0;
     try {
-      await store.apply(plan);
-      return plan.added;
+      await store.applyAll(plans);
+      return plans.reduce((sum, plan) => sum + plan.added, 0);
     } catch (error) {
-      const retryable =
-        (error as Error).name === 'StaleUnitError' ||
-        (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons?.some(
-          (r) => r.Code === 'TransactionConflict',
-        );
-      if (!retryable || attempt >= maxAttempts) throw error;
-      await sleep(Math.random() * 20 * 2 ** attempt);
+      if (!isRace(error) || attempt >= maxAttempts) throw error;
+      await sleep(Math.random() * 10 * 2 ** attempt);
     }
   }
+}
+
+/** Lost to a concurrent writer: a stale unit version, or DynamoDB's transaction conflict. */
+function isRace(error: unknown): boolean {
+  const e = error as { name?: string; CancellationReasons?: { Code?: string }[] };
+  return (
+    e.name === 'StaleUnitError' ||
+    (e.name === 'TransactionCanceledException' &&
+      (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')) ||
+    e.name === 'TransactionConflictException'
+  );
 }

@@ -7,7 +7,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { batchGet } from './batch-get.ts';
+import { batchGet } from './batch-io.ts';
 import {
   EVENT_SK,
   fromEventItem,

@@ -10,10 +10,10 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { COUNTER_NAMES, type Counters, zeroCounters } from '../projections/counters.ts';
+import { addCounters, COUNTER_NAMES, type Counters, zeroCounters } from '../projections/counters.ts';
 import type { StoredUnit, UnitPlan } from '../projections/plan.ts';
 import { parseRowKey, type RowKey } from '../projections/rows.ts';
-import { batchGet } from './batch-get.ts';
+import { batchGet, batchPut } from './batch-io.ts';
 import { TABLES } from './tables.ts';
 
 const { partitionKey: PK, sortKey: SK } = TABLES.projections;
@@ -44,8 +44,8 @@ export interface ProjectorStats {
 
 /** The write lost a race with another projector run: re-read and plan again. */
 export class StaleUnitError extends Error {
-  constructor(stream: string) {
-    super(`unit ${stream} changed while it was being projected`);
+  constructor(streams: string) {
+    super(`a unit changed while it was being projected (${streams})`);
     this.name = 'StaleUnitError';
   }
 }
@@ -71,44 +71,52 @@ export class DynamoDBProjectionStore {
     return out.Item ? decodeUnit(unmarshall(out.Item)) : undefined;
   }
 
+  /** Consistent reads: the projector plans on them, so they must include its own latest writes. */
   async getUnits(streams: readonly string[]): Promise<StoredUnit[]> {
     const items = await batchGet(
       this.client,
       this.table,
       [...new Set(streams)].map((s) => marshall(projectionKeys.unit(s))),
+      { consistent: true },
     );
     return items.map(decodeUnit);
   }
 
-  async apply(plan: UnitPlan): Promise<void> {
-    const { stream } = plan.next;
+  async applyAll(plans: readonly UnitPlan[]): Promise<void> {
     // Membership is written first and on its own: harmless if the transaction below never happens, since a
     // replay reads the unit and finds it contributes nothing yet.
-    for (const row of plan.newRows) {
-      const { sku, providerId } = parseRowKey(row);
-      await this.put(projectionKeys.member(row, stream));
-      await this.put(projectionKeys.providerSku(providerId, sku));
+    const memberships = plans.flatMap((plan) =>
+      plan.newRows.flatMap((row) => {
+        const { sku, providerId } = parseRowKey(row);
+        return [projectionKeys.member(row, plan.next.stream), projectionKeys.providerSku(providerId, sku)];
+      }),
+    );
+    await batchPut(this.client, this.table, memberships);
+
+    const deltas = new Map<RowKey, Counters>();
+    for (const plan of plans) {
+      for (const [row, delta] of plan.deltas) deltas.set(row, addCounters(deltas.get(row) ?? zeroCounters(), delta));
     }
+    const items: TransactWriteItem[] = plans.map((plan) => ({ Put: this.unitPut(plan) }));
+    for (const [row, delta] of deltas) items.push({ Update: this.counterUpdate(row, delta) });
+    try {
+      if (items.length === 1 && items[0]?.Put) await this.client.send(new PutItemCommand(items[0].Put));
+      else await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+    } catch (error) {
+      if (isConditionFailure(error)) throw new StaleUnitError(plans.map((p) => p.next.stream).join(', '));
+      throw error;
+    }
+  }
+
+  private unitPut(plan: UnitPlan): NonNullable<TransactWriteItem['Put']> {
     const isNew = plan.expectedVersion === 0;
-    const unitPut: NonNullable<TransactWriteItem['Put']> = {
+    return {
       TableName: this.table,
       Item: marshall(encodeUnit(plan.next)),
       ConditionExpression: isNew ? 'attribute_not_exists(#pk)' : '#v = :v',
       ExpressionAttributeNames: isNew ? { '#pk': PK } : { '#v': 'version' },
       ExpressionAttributeValues: isNew ? undefined : marshall({ ':v': plan.expectedVersion }),
     };
-    try {
-      if (plan.deltas.size === 0) {
-        await this.client.send(new PutItemCommand(unitPut));
-        return;
-      }
-      const items: TransactWriteItem[] = [{ Put: unitPut }];
-      for (const [row, delta] of plan.deltas) items.push({ Update: this.counterUpdate(row, delta) });
-      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
-    } catch (error) {
-      if (isConditionFailure(error)) throw new StaleUnitError(stream);
-      throw error;
-    }
   }
 
   private counterUpdate(row: RowKey, delta: Counters): NonNullable<TransactWriteItem['Update']> {
@@ -127,10 +135,6 @@ export class DynamoDBProjectionStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: marshall(values),
     };
-  }
-
-  private async put(item: Record<string, unknown>): Promise<void> {
-    await this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }));
   }
 
   /** Current counters of every row of a SKU: one query, however long the history. */

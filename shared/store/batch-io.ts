@@ -2,9 +2,12 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
   type DynamoDBClient,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { sleep } from '../util/clock.ts';
 
 /**
@@ -40,4 +43,23 @@ export async function batchGet(
     }
   }
   return items;
+}
+
+/** BatchWriteItem puts in chunks of 25 (duplicate keys dropped, as DynamoDB refuses them), unprocessed retried. */
+export async function batchPut(client: DynamoDBClient, table: string, items: Record<string, unknown>[]): Promise<void> {
+  const unique = new Map(items.map((item) => [JSON.stringify([item.pk, item.sk]), item]));
+  const all = [...unique.values()];
+  for (let start = 0; start < all.length; start += 25) {
+    let pending: WriteRequest[] | undefined = all
+      .slice(start, start + 25)
+      .map((item) => ({ PutRequest: { Item: marshall(item) } }));
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+      if (attempt > 8) throw new Error('BatchWriteItem left items unprocessed after 8 retries');
+      const out: BatchWriteItemCommandOutput = await client.send(
+        new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
+      );
+      pending = out.UnprocessedItems?.[table];
+    }
+  }
 }

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
   const config = configFromEnv();
   const logger = createLogger({ service: 'h20-tracker-local' });
-  const runtime = await startLocalRuntime(config, logger);
+  const runtime = await startLocalRuntime(config, { logger });
 
   if (args.has('--redrive-dlq')) {
     const moved = await runtime.bus.redrive();

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { serve } from '@hono/node-server';
 import { createApp } from '../shared/api/app.ts';
@@ -29,6 +30,7 @@ export interface LocalRuntime {
   dynamoEndpoint: string;
   stop(): Promise<void>;
   bus: LocalBus;
+  poller: StreamPoller;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function startLocalRuntime(
       .endpoint;
 
   const dynamo = createDynamoClient({ endpoint });
+  hooks.instrumentDynamo?.(dynamo);
   const tables = tableNamesFor(config.tablePrefix);
   const created = await ensureTables(dynamo, tables);
   if (created.length > 0) logger.info('created tables', { tables: created });
@@ -118,6 +121,7 @@ export async function startLocalRuntime(
     url,
     dynamoEndpoint: endpoint,
     bus,
+    poller,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -34,7 +34,7 @@ export async function startTestRuntime(): Promise<TestRuntime> {
       analystKey: ANALYST_KEY,
       partnerId: 'test-partner',
     },
-    createLogger({ level: 'silent' }),
+    { logger: createLogger({ level: 'silent' }) },
   );
   const url = runtime.url;
   const get = (path: string, key = ANALYST_KEY) => fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${key}` } });

@@ -37,16 +37,19 @@ export interface LocalRuntime {
  * The product without AWS: DynamoDB Local for the tables, the local bus for EventBridge and SQS, a stream
  * poller for the Lambda event source mapping, and the same API, recorder and projector code.
  */
-export async function startLocalRuntime(
-  config: LocalConfig,
-  logger: Logger = createLogger(),
-): Promise<LocalRuntime> {
+export interface RuntimeHooks {
+  logger?: Logger;
+  /** Sees the DynamoDB client before first use: the benchmarks count consumed capacity through it. */
+  instrumentDynamo?: (client: DynamoDBClient) => void;
+}
+
+export async function startLocalRuntime(config: LocalConfig, hooks: RuntimeHooks = {}): Promise<LocalRuntime> {
+  const logger = hooks.logger ?? createLogger();
   await mkdir(config.dataDir, { recursive: true });
-  let ddb: DynamoDBLocal | undefined;
-  const endpoint =
-    config.dynamoEndpoint ??
-    (ddb = await startDynamoDBLocal({ port: config.dynamoPort, dbPath: join(config.dataDir, 'dynamodb') }))
-      .endpoint;
+  const ddb: DynamoDBLocal | undefined = config.dynamoEndpoint
+    ? undefined
+    : await startDynamoDBLocal({ port: config.dynamoPort, dbPath: join(config.dataDir, 'dynamodb') });
+  const endpoint = config.dynamoEndpoint ?? (ddb as DynamoDBLocal).endpoint;
 
   const dynamo = createDynamoClient({ endpoint });
   hooks.instrumentDynamo?.(dynamo);

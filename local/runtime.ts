@@ -22,6 +22,7 @@ import { tableNamesFor } from '../shared/store/tables.ts';
 import { systemClock, ulidGenerator } from '../shared/util/clock.ts';
 import { createLogger, type Logger } from '../shared/util/logger.ts';
 import type { LocalConfig } from './config.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { type DynamoDBLocal, startDynamoDBLocal } from './dynamodb-local.ts';
 import { StreamPoller } from './stream-poller.ts';
 
@@ -43,9 +44,13 @@ export interface RuntimeHooks {
   instrumentDynamo?: (client: DynamoDBClient) => void;
 }
 
-export async function startLocalRuntime(config: LocalConfig, hooks: RuntimeHooks = {}): Promise<LocalRuntime> {
+export async function startLocalRuntime(
+  config: LocalConfig,
+  hooks: RuntimeHooks = {},
+): Promise<LocalRuntime> {
   const logger = hooks.logger ?? createLogger();
   await mkdir(config.dataDir, { recursive: true });
+  const unlock = await lockDataDir(config.dataDir);
   const ddb: DynamoDBLocal | undefined = config.dynamoEndpoint
     ? undefined
     : await startDynamoDBLocal({ port: config.dynamoPort, dbPath: join(config.dataDir, 'dynamodb') });
@@ -133,6 +138,7 @@ export async function startLocalRuntime(config: LocalConfig, hooks: RuntimeHooks
       await poller.stop();
       dynamo.destroy();
       await ddb?.stop();
+      await unlock();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBKeyStore } from '../shared/auth/key-store.ts';
 import { generateKey, newKeyRecord, ROLES, type Role } from '../shared/auth/keys.ts';
@@ -142,7 +143,8 @@ async function create(
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+const entryPoint = process.argv[1];
+if (entryPoint !== undefined && import.meta.url === pathToFileURL(entryPoint).href) {
   runKeysCli(process.argv.slice(2), process.env, {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),

@@ -114,7 +114,17 @@ export async function startLocalRuntime(
     clock: systemClock,
     newId: ulidGenerator(),
     logger,
-    statusExtras: async () => ({ ...bus.stats(), ...poller.status() }),
+    backlog: async () => {
+      const { pending, oldestAcceptedAt, deadLettered } = bus.stats();
+      const stream = poller.status();
+      return {
+        pending,
+        oldestAcceptedAt,
+        deadLettered,
+        streamCaughtUp: stream.caughtUp,
+        streamError: stream.error,
+      };
+    },
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -55,8 +55,8 @@ export class StreamPoller {
     await this.loop;
   }
 
-  status(): { streamCaughtUp: boolean; streamError: string | null } {
-    return { streamCaughtUp: this.caughtUp, streamError: this.lastError ?? null };
+  status(): { caughtUp: boolean; error: string | null } {
+    return { caughtUp: this.caughtUp, error: this.lastError ?? null };
   }
 
   private async run(): Promise<void> {

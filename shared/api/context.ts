@@ -37,8 +37,22 @@ export interface AppDeps {
   newId: IdGenerator;
   logger: Logger;
   busName?: string;
-  /** Extra fields for `GET /v1/status`, such as the local bus's backlog. */
-  statusExtras?: () => Promise<Record<string, unknown>>;
+  /**
+   * What the pipeline holds that is accepted but not yet projected, where the runtime can see it (the local
+   * bus and stream poller can; in AWS the queue and stream ages are CloudWatch metrics). Its fields are
+   * also shown by `GET /v1/status`.
+   */
+  backlog?: () => Promise<Backlog>;
+}
+
+export interface Backlog {
+  /** Accepted events not yet handed to the recorder. */
+  pending: number;
+  /** When the oldest of them was accepted. */
+  oldestAcceptedAt?: string;
+  /** False while recorded events wait in the stream for the projector. */
+  streamCaughtUp: boolean;
+  [detail: string]: unknown;
 }
 
 export type AppEnv = { Variables: { principal: Principal; requestId: string } };

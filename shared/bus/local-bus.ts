@@ -286,8 +286,13 @@ export class LocalBus {
     void this.flush();
   }
 
-  stats(): { busPending: number; busDeadLettered: number; journalBytes: number } {
-    return { busPending: this.pending.length, busDeadLettered: this.deadLettered, journalBytes: this.size };
+  stats(): { pending: number; oldestAcceptedAt?: string; deadLettered: number; journalBytes: number } {
+    return {
+      pending: this.pending.length,
+      oldestAcceptedAt: this.pending[0]?.record.time,
+      deadLettered: this.deadLettered,
+      journalBytes: this.size,
+    };
   }
 
   /** Stops delivering after the batch in hand; entries not yet delivered stay in the journal for next time. */

@@ -74,9 +74,17 @@ export async function projectEvents(
 
   const now = clock.now().toISOString();
   const projected = events.filter((e) => !result.failedStreams.has(e.stream));
-  const latestOccurred = projected.map((e) => e.occurredAt).sort().at(-1) ?? '';
+  const latestOccurred =
+    projected
+      .map((e) => e.occurredAt)
+      .sort()
+      .at(-1) ?? '';
   if (latestOccurred > now) await store.noteFuture(latestOccurred);
-  const lastRecordedAt = projected.map((e) => e.recordedAt).sort().at(-1) ?? '';
+  const lastRecordedAt =
+    projected
+      .map((e) => e.recordedAt)
+      .sort()
+      .at(-1) ?? '';
   if (result.added > 0) await store.countProjected(result.added, lastRecordedAt, now);
   return result;
 }
@@ -89,7 +97,9 @@ async function projectGroup(
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const stored = new Map((await store.getUnits(streams)).map((unit) => [unit.stream, unit]));
-    const plans = streams.flatMap((stream) => planUnit(stream, stored.get(stream), incoming.get(stream) ?? []) ?? []);
+    const plans = streams.flatMap(
+      (stream) => planUnit(stream, stored.get(stream), incoming.get(stream) ?? []) ?? [],
+    );
     if (plans.length === 0) return 0;
     try {
       await store.applyAll(plans);

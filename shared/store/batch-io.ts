@@ -46,7 +46,11 @@ export async function batchGet(
 }
 
 /** BatchWriteItem puts in chunks of 25 (duplicate keys dropped, as DynamoDB refuses them), unprocessed retried. */
-export async function batchPut(client: DynamoDBClient, table: string, items: Record<string, unknown>[]): Promise<void> {
+export async function batchPut(
+  client: DynamoDBClient,
+  table: string,
+  items: Record<string, unknown>[],
+): Promise<void> {
   const unique = new Map(items.map((item) => [JSON.stringify([item.pk, item.sk]), item]));
   const all = [...unique.values()];
   for (let start = 0; start < all.length; start += 25) {

@@ -95,7 +95,8 @@ export class DynamoDBProjectionStore {
 
     const deltas = new Map<RowKey, Counters>();
     for (const plan of plans) {
-      for (const [row, delta] of plan.deltas) deltas.set(row, addCounters(deltas.get(row) ?? zeroCounters(), delta));
+      for (const [row, delta] of plan.deltas)
+        deltas.set(row, addCounters(deltas.get(row) ?? zeroCounters(), delta));
     }
     const items: TransactWriteItem[] = plans.map((plan) => ({ Put: this.unitPut(plan) }));
     for (const [row, delta] of deltas) items.push({ Update: this.counterUpdate(row, delta) });

@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { configFromEnv } from '../../local/config.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
@@ -13,7 +13,11 @@ export const ANALYST_KEY = 'test-analyst-key';
 export interface TestRuntime {
   runtime: LocalRuntime;
   url: string;
-  post(path: string, body: unknown, options?: { key?: string; headers?: Record<string, string> }): Promise<Response>;
+  post(
+    path: string,
+    body: unknown,
+    options?: { key?: string; headers?: Record<string, string> },
+  ): Promise<Response>;
   get(path: string, key?: string): Promise<Response>;
   /** Resolves once every event the bus took is recorded and projected. */
   settle(timeoutMs?: number): Promise<void>;
@@ -37,7 +41,8 @@ export async function startTestRuntime(): Promise<TestRuntime> {
     { logger: createLogger({ level: 'silent' }) },
   );
   const url = runtime.url;
-  const get = (path: string, key = ANALYST_KEY) => fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+  const get = (path: string, key = ANALYST_KEY) =>
+    fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${key}` } });
   return {
     runtime,
     url,
@@ -58,12 +63,9 @@ export async function startTestRuntime(): Promise<TestRuntime> {
         const status = (await (await get('/v1/status')).json()) as {
           eventsRecorded: number;
           eventsProjected: number;
-          busPending: number;
-          streamCaughtUp: boolean;
+          projectionLagMs: number;
         };
-        if (status.busPending === 0 && status.streamCaughtUp && status.eventsProjected >= status.eventsRecorded) {
-          return;
-        }
+        if (status.projectionLagMs === 0 && status.eventsProjected >= status.eventsRecorded) return;
         if (Date.now() > deadline) throw new Error(`pipeline did not settle: ${JSON.stringify(status)}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

@@ -6,23 +6,29 @@ export function operationsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/status', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const [recorder, projector, extras] = await Promise.all([
+    const [recorder, projector, backlog] = await Promise.all([
       deps.events.stats(),
       deps.projections.stats(),
-      deps.statusExtras?.() ?? Promise.resolve({}),
+      deps.backlog?.(),
     ]);
     const now = deps.clock.now().getTime();
-    const behind = projector.eventsProjected < recorder.eventsRecorded;
-    // Like a stream's iterator age: how old the newest projected event was when the projector is behind.
-    const since = projector.lastEventRecordedAt ?? recorder.lastRecordedAt;
-    const projectionLagMs = behind && since ? Math.max(0, now - Date.parse(since)) : 0;
+    const age = (at: string | undefined) => (at ? Math.max(1, now - Date.parse(at)) : 1);
+    // Zero means caught up: nothing accepted is waiting anywhere. Otherwise, how long the oldest waiting
+    // event has waited, as far as the runtime can tell (at least 1 ms, so that zero is never a guess).
+    let projectionLagMs = 0;
+    if (projector.eventsProjected < recorder.eventsRecorded) {
+      projectionLagMs = age(projector.lastEventRecordedAt ?? recorder.lastRecordedAt);
+    }
+    if (backlog && backlog.pending > 0)
+      projectionLagMs = Math.max(projectionLagMs, age(backlog.oldestAcceptedAt));
+    if (backlog && !backlog.streamCaughtUp) projectionLagMs = Math.max(projectionLagMs, 1);
     return json(c, {
       eventsRecorded: recorder.eventsRecorded,
       eventsProjected: projector.eventsProjected,
       projectionLagMs,
       lastRecordedAt: recorder.lastRecordedAt ?? null,
       lastProjectedAt: projector.lastProjectedAt ?? null,
-      ...extras,
+      ...(backlog ? { backlog } : {}),
     });
   });
 }

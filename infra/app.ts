@@ -1,0 +1,3 @@
+import { createTrackerApp } from './tracker-app.ts';
+
+createTrackerApp().app.synth();

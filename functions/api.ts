@@ -14,7 +14,8 @@ import { createLogger } from '../shared/util/logger.ts';
 // Clients are made once per container, at init; nothing else happens at import.
 const tables = tableNamesFromEnv();
 const dynamo = createDynamoClient();
-const eventBridge = new EventBridgeClient({});
+// The publisher retries failed entries itself; SDK retries underneath would multiply the attempts.
+const eventBridge = new EventBridgeClient({ maxAttempts: 1 });
 const busName = process.env[ENV.busName];
 
 const app = createApp({

@@ -30,9 +30,15 @@ export const Country = z
  * An RFC 3339 time with a zone, normalised to UTC with milliseconds, the only form the store and the
  * responses ever hold, so that equal instants compare and sort equal as strings.
  */
-export const Timestamp = z.iso
-  .datetime({ offset: true, message: 'must be an RFC 3339 time with a zone, e.g. 2025-04-09T00:00:00Z' })
-  .transform((value) => new Date(value).toISOString());
+export const Timestamp = z
+  .preprocess(
+    // RFC 3339 allows a lower-case `t` and `z`.
+    (value) => (typeof value === 'string' ? value.replace(/^(\d{4}-\d\d-\d\d)t/, '$1T').replace(/z$/, 'Z') : value),
+    z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time with a zone, e.g. 2025-04-09T00:00:00Z' }),
+  )
+  .transform((value) => new Date(value).toISOString())
+  // An offset can push a time at the edge of the calendar outside years 0000-9999, which RFC 3339 cannot write.
+  .refine((utc) => /^\d{4}-/.test(utc), 'must fall within the years 0000 to 9999 in UTC');
 
 /** A government body, prefixed by its country: `US-BIS`, `CN-GACC`, `HK-C&ED`. */
 export const Authority = z

@@ -105,7 +105,9 @@ export async function recordDeliveries(
     try {
       await deps.store.countRecorded(recorded, lastRecordedAt);
     } catch (error) {
-      // @debt the count is operational only; losing one increment under an outage is logged, not retried.
+      // @debt the count is operational only: it can miss events (this failure, or a write whose answer was
+      // lost and whose redelivery is then a duplicate) but never counts one twice. Exact counts would need a
+      // transaction per event, doubling the recorder's write cost.
       deps.logger?.error('could not count recorded events', errorFields(error));
     }
   }

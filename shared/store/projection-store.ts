@@ -254,7 +254,8 @@ export class DynamoDBProjectionStore {
   }
 }
 
-function encodeUnit(unit: StoredUnit): Record<string, unknown> {
+/** A unit's item, as the projector and the rebuild both write it. */
+export function encodeUnit(unit: StoredUnit): Record<string, unknown> {
   return {
     ...projectionKeys.unit(unit.stream),
     stream: unit.stream,
@@ -272,6 +273,17 @@ function decodeUnit(item: Record<string, unknown>): StoredUnit {
     events: JSON.parse(item.events as string),
     applied: JSON.parse(item.applied as string),
   };
+}
+
+/**
+ * A row's counters item as a whole, for the rebuild's `BatchWriteItem`: the same attributes the projector's
+ * `ADD ... SET providerId, sku` update leaves on the item.
+ */
+export function encodeCounters(row: RowKey, counters: Counters): Record<string, unknown> {
+  const { sku, providerId } = parseRowKey(row);
+  const item: Record<string, unknown> = { ...projectionKeys.counters(row), providerId, sku };
+  for (const name of COUNTER_NAMES) item[name] = counters[name];
+  return item;
 }
 
 function decodeCounters(item: Record<string, unknown>): CountersRow {

@@ -92,7 +92,7 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       });
     }
     const rejection = rejections.find((r) => mine(r.source));
-    if (!event && rejection) {
+    if (rejection) {
       return json(c, {
         eventId,
         type: rejection.type ?? null,

@@ -1,0 +1,1021 @@
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../shared/api/app.ts';
+import type { AppDeps, AppEnv } from '../../shared/api/context.ts';
+import type { ProblemBody } from '../../shared/api/problem.ts';
+import { Authenticator } from '../../shared/auth/authenticator.ts';
+import { DynamoDBKeyStore } from '../../shared/auth/key-store.ts';
+import { newKeyRecord } from '../../shared/auth/keys.ts';
+import type { BusEntry } from '../../shared/bus/envelope.ts';
+import type { PublishResult } from '../../shared/bus/publisher.ts';
+import { type DomainEvent, EventInput, FAMILIES, streamOf } from '../../shared/events/catalogue.ts';
+import { contentHash } from '../../shared/events/fingerprint.ts';
+import { projectEvents } from '../../shared/projector/projector.ts';
+import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
+import { type CountersRow, DynamoDBProjectionStore } from '../../shared/store/projection-store.ts';
+import { ulidGenerator } from '../../shared/util/clock.ts';
+import { createLogger } from '../../shared/util/logger.ts';
+import { createTestTables, type TestTables } from '../support/dynamo.ts';
+
+const NOW = new Date('2026-01-15T10:00:00.000Z');
+const BUS_NAME = 'h20-tracker-test';
+
+/** One key per role and scope the contract distinguishes. */
+const KEY = {
+  partner: 'key-partner-every-family',
+  shipper: 'key-partner-shipments-only',
+  alibaba: 'key-partner-alibaba-only',
+  globex: 'key-partner-globex',
+  analyst: 'key-analyst',
+  revoked: 'key-partner-revoked',
+} as const;
+
+/** A stand-in for the bus: it keeps what it was given and can be told to refuse some entries. */
+class FakePublisher {
+  calls: BusEntry[][] = [];
+  failing = new Set<number>();
+
+  async publish(entries: BusEntry[]): Promise<PublishResult> {
+    this.calls.push(entries);
+    const indices = entries.map((_, index) => index);
+    return {
+      accepted: indices.filter((i) => !this.failing.has(i)),
+      failed: indices
+        .filter((i) => this.failing.has(i))
+        .map((index) => ({ index, code: 'ThrottlingException', message: 'Rate exceeded' })),
+    };
+  }
+
+  get published(): { eventId: string; source: string; acceptedAt: string }[] {
+    return this.calls.flat().map((e) => JSON.parse(e.Detail));
+  }
+}
+
+let tables: TestTables;
+let events: DynamoDBEventStore;
+let projections: DynamoDBProjectionStore;
+let deps: AppDeps;
+let app: Hono<AppEnv>;
+const bus = new FakePublisher();
+
+beforeAll(async () => {
+  tables = await createTestTables('api');
+  events = new DynamoDBEventStore(tables.client, tables.names.events);
+  projections = new DynamoDBProjectionStore(tables.client, tables.names.projections);
+  const keys = new DynamoDBKeyStore(tables.client, tables.names.keys);
+  const families = [...FAMILIES];
+  await Promise.all([
+    keys.put(newKeyRecord(KEY.partner, { role: 'partner', partnerId: 'acme', families }, NOW)),
+    keys.put(
+      newKeyRecord(KEY.shipper, { role: 'partner', partnerId: 'shipco', families: ['shipment'] }, NOW),
+    ),
+    keys.put(
+      newKeyRecord(
+        KEY.alibaba,
+        { role: 'partner', partnerId: 'ali-agent', families, providers: ['alibaba-cloud'] },
+        NOW,
+      ),
+    ),
+    keys.put(newKeyRecord(KEY.globex, { role: 'partner', partnerId: 'globex', families }, NOW)),
+    keys.put(newKeyRecord(KEY.analyst, { role: 'analyst' }, NOW)),
+    keys.put({
+      ...newKeyRecord(KEY.revoked, { role: 'partner', partnerId: 'gone', families }, NOW),
+      revokedAt: NOW.toISOString(),
+    }),
+  ]);
+  deps = {
+    events,
+    projections,
+    publisher: bus,
+    authenticator: new Authenticator(keys),
+    clock: { now: () => NOW },
+    newId: ulidGenerator(),
+    logger: createLogger({ level: 'silent' }),
+    busName: BUS_NAME,
+  };
+  app = createApp(deps);
+});
+afterAll(() => tables.drop());
+
+beforeEach(() => {
+  bus.calls = [];
+  bus.failing = new Set();
+});
+
+// Tests share tables, so every test names its own shipments and events.
+let sequence = 0;
+const unique = (prefix: string): string => `${prefix}-${++sequence}`;
+
+type EventBody = { eventId?: string; type: string; occurredAt: string; data: Record<string, unknown> };
+
+function dispatched(
+  options: { eventId?: string; shipmentId?: string; provider?: string; quantity?: unknown } = {},
+): EventBody {
+  return {
+    ...(options.eventId ? { eventId: options.eventId } : {}),
+    type: 'shipment.dispatched',
+    occurredAt: '2025-03-02T08:00:00+08:00',
+    data: {
+      shipmentId: options.shipmentId ?? unique('SH'),
+      sku: 'H20',
+      quantity: 'quantity' in options ? options.quantity : 512,
+      exporter: 'nvidia',
+      origin: { country: 'TW' },
+      destination: { country: 'CN', providerId: options.provider ?? 'alibaba-cloud' },
+    },
+  };
+}
+
+const held = (shipmentId: string, eventId?: string): EventBody => ({
+  ...(eventId ? { eventId } : {}),
+  type: 'shipment.held',
+  occurredAt: '2025-03-05T00:00:00Z',
+  data: { shipmentId, authority: 'CN-GACC', reason: 'customs inspection' },
+});
+
+const allocated = (): EventBody => ({
+  type: 'allocation.created',
+  occurredAt: '2025-03-06T00:00:00Z',
+  data: {
+    allocationId: unique('AL'),
+    providerId: 'alibaba-cloud',
+    sku: 'H20',
+    quantity: 64,
+    tenant: 'deepseek',
+  },
+});
+
+function post(
+  body: unknown,
+  options: { key?: string | null; contentType?: string | null; raw?: string | Uint8Array } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {};
+  const key = options.key === undefined ? KEY.partner : options.key;
+  if (key !== null) headers.Authorization = `Bearer ${key}`;
+  const contentType = options.contentType === undefined ? 'application/json' : options.contentType;
+  if (contentType !== null) headers['Content-Type'] = contentType;
+  // A string body would make fetch add text/plain itself; bytes carry no content type of their own.
+  const payload = options.raw ?? new TextEncoder().encode(JSON.stringify(body));
+  return Promise.resolve(app.request('/v1/events', { method: 'POST', headers, body: payload }));
+}
+
+const get = (path: string, key: string | null = KEY.analyst): Promise<Response> =>
+  Promise.resolve(app.request(path, { headers: key === null ? {} : { Authorization: `Bearer ${key}` } }));
+
+/** Asserts the RFC 9457 shape every error shares, and that nothing internal leaks into it. */
+async function problem(res: Response, status: number, slug: string): Promise<ProblemBody> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const text = await res.text();
+  expect(text).not.toMatch(/\bat .*:\d+:\d+/);
+  expect(text).not.toMatch(/node_modules|\.ts\b|Error:/);
+  const body = JSON.parse(text) as ProblemBody;
+  expect(body).toMatchObject({
+    type: `/problems/${slug}`,
+    status,
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  return body;
+}
+
+const paths = (body: ProblemBody) => (body.errors ?? []).map((e) => [e.index, e.path]);
+
+/** Writes an event straight into the store, as the recorder would after the bus delivered it. */
+async function record(body: EventBody, source: string): Promise<DomainEvent> {
+  const event = EventInput.parse(body) as DomainEvent;
+  const stored = {
+    ...event,
+    source,
+    stream: streamOf(event),
+    recordedAt: NOW.toISOString(),
+    hash: contentHash({ ...event, source }),
+  };
+  await events.record(stored);
+  return event;
+}
+
+describe('authentication', () => {
+  it('answers 401 with WWW-Authenticate when there is no Authorization header', async () => {
+    const res = await post(dispatched(), { key: null });
+
+    const body = await problem(res, 401, 'unauthorized');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(body.errors).toBeUndefined();
+    expect(bus.calls).toEqual([]);
+  });
+
+  it.each([
+    ['another scheme', `Basic ${Buffer.from('acme:secret').toString('base64')}`],
+    ['no key after Bearer', 'Bearer'],
+    ['two tokens', `Bearer ${KEY.partner} extra`],
+    ['no scheme', KEY.partner],
+  ])('answers 401 to a malformed Authorization header (%s)', async (_, header) => {
+    const res = await app.request('/v1/status', { headers: { Authorization: header } });
+
+    await problem(res, 401, 'unauthorized');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('answers 401 to an unknown key', async () => {
+    const res = await get('/v1/status', 'not-a-key-anyone-made');
+
+    await problem(res, 401, 'unauthorized');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('answers 401 to a revoked key', async () => {
+    const res = await post(dispatched(), { key: KEY.revoked });
+
+    await problem(res, 401, 'unauthorized');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('asks for a key before looking at the content type', async () => {
+    await problem(await post(dispatched(), { key: null, contentType: 'text/plain' }), 401, 'unauthorized');
+  });
+
+  it('accepts the scheme in any case, as RFC 9110 has it', async () => {
+    const res = await app.request('/v1/status', { headers: { Authorization: `bearer ${KEY.analyst}` } });
+
+    expect(res.status).toBe(200);
+  });
+
+  it('serves /v1/health without a key', async () => {
+    const res = await get('/v1/health', null);
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('roles and scopes', () => {
+  it('forbids an analyst to post events', async () => {
+    const body = await problem(await post(dispatched(), { key: KEY.analyst }), 403, 'forbidden');
+
+    expect(body.errors).toBeUndefined();
+    expect(bus.calls).toEqual([]);
+  });
+
+  it.each([
+    '/v1/availability?sku=H20',
+    '/v1/providers/alibaba-cloud/availability',
+    '/v1/shipments/SH-1',
+    '/v1/events',
+    '/v1/status',
+  ])('forbids a partner to read %s', async (path) => {
+    await problem(await get(path, KEY.partner), 403, 'forbidden');
+  });
+
+  it('forbids a partner to send a family outside its scope, naming the type', async () => {
+    const res = await post(allocated(), { key: KEY.shipper });
+
+    const body = await problem(res, 403, 'forbidden');
+    expect(body.errors).toEqual([{ path: 'type', message: expect.stringMatching(/allocation/) }]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('treats licences as the regulation family', async () => {
+    const licence = {
+      type: 'licence.granted',
+      occurredAt: '2025-01-01T00:00:00Z',
+      data: {
+        licenceId: unique('LIC'),
+        regulationId: 'REG-1',
+        exporter: 'nvidia',
+        skus: ['H20'],
+        validFrom: '2025-01-01T00:00:00Z',
+      },
+    };
+
+    await problem(await post(licence, { key: KEY.shipper }), 403, 'forbidden');
+  });
+
+  it('refuses a whole batch when one event is outside the family scope, reporting it by index', async () => {
+    const res = await post({ events: [dispatched(), allocated()] }, { key: KEY.shipper });
+
+    const body = await problem(res, 403, 'forbidden');
+    expect(paths(body)).toEqual([[1, 'type']]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('forbids a provider-limited partner to speak for another provider', async () => {
+    const res = await post(dispatched({ provider: 'tencent-cloud' }), { key: KEY.alibaba });
+
+    const body = await problem(res, 403, 'forbidden');
+    expect(body.errors).toEqual([{ path: 'data', message: expect.stringMatching(/tencent-cloud/) }]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('lets a provider-limited partner speak for its provider', async () => {
+    const res = await post(dispatched({ provider: 'alibaba-cloud' }), { key: KEY.alibaba });
+
+    expect(res.status).toBe(202);
+    expect(bus.calls).toHaveLength(1);
+  });
+
+  it('allows a follow-up event in the same batch as the dispatch that names its provider', async () => {
+    const shipmentId = unique('SH');
+    const res = await post({ events: [held(shipmentId), dispatched({ shipmentId })] }, { key: KEY.alibaba });
+
+    expect(res.status).toBe(202);
+    expect(bus.calls.flat()).toHaveLength(2);
+  });
+
+  it('forbids a follow-up event alone for a shipment whose provider is not known yet', async () => {
+    const res = await post(held(unique('SH')), { key: KEY.alibaba });
+
+    const body = await problem(res, 403, 'forbidden');
+    expect(paths(body)).toEqual([[undefined, 'data']]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('judges a follow-up event by the provider of its already projected dispatch', async () => {
+    const ours = dispatched({ eventId: unique('EV'), provider: 'alibaba-cloud' });
+    const theirs = dispatched({ eventId: unique('EV'), provider: 'tencent-cloud' });
+    const recorded = [ours, theirs].map((body) => {
+      const event = EventInput.parse(body) as DomainEvent;
+      return { ...event, source: 'acme', stream: streamOf(event), recordedAt: NOW.toISOString() };
+    });
+    await projectEvents(projections, recorded, { clock: { now: () => NOW } });
+
+    const allowed = await post(held(ours.data.shipmentId as string), { key: KEY.alibaba });
+    const refused = await post(held(theirs.data.shipmentId as string), { key: KEY.alibaba });
+
+    expect(allowed.status).toBe(202);
+    const body = await problem(refused, 403, 'forbidden');
+    expect(body.errors?.[0]?.message).toMatch(/tencent-cloud/);
+  });
+
+  it('needs no family scope for a partner with every family', async () => {
+    const res = await post({ events: [dispatched(), allocated()] });
+
+    expect(res.status).toBe(202);
+  });
+});
+
+describe('content type and size', () => {
+  it('answers 415 to text/plain', async () => {
+    const res = await post(dispatched(), { contentType: 'text/plain' });
+
+    await problem(res, 415, 'unsupported-media-type');
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('answers 415 when there is no Content-Type', async () => {
+    await problem(await post(dispatched(), { contentType: null }), 415, 'unsupported-media-type');
+  });
+
+  it.each(['application/jsonp', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])(
+    'answers 415 to %s',
+    async (contentType) => {
+      await problem(await post(dispatched(), { contentType }), 415, 'unsupported-media-type');
+    },
+  );
+
+  it.each(['application/json; charset=utf-8', 'Application/JSON'])('accepts %s', async (contentType) => {
+    expect((await post(dispatched(), { contentType })).status).toBe(202);
+  });
+
+  it('answers 413 to a body over 1 MiB, before parsing it', async () => {
+    const raw = `{"events":[${'0'.repeat(1024 * 1024)}]}`;
+
+    const body = await problem(await post(null, { raw }), 413, 'payload-too-large');
+    expect(body.errors).toBeUndefined();
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('takes a body of exactly 1 MiB', async () => {
+    const json = JSON.stringify({ events: [dispatched()] });
+    const raw = json + ' '.repeat(1024 * 1024 - Buffer.byteLength(json));
+
+    expect(Buffer.byteLength(raw)).toBe(1024 * 1024);
+    expect((await post(null, { raw })).status).toBe(202);
+  });
+
+  it('answers 413 to a single event over 64 KiB serialized, without an index', async () => {
+    const event = dispatched();
+    event.data.note = 'x'.repeat(64 * 1024);
+
+    const body = await problem(await post(event), 413, 'payload-too-large');
+    expect(paths(body)).toEqual([[undefined, '']]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('answers 413 to a batch with an event over 64 KiB, naming its index', async () => {
+    const big = dispatched();
+    big.data.note = 'x'.repeat(70 * 1024);
+
+    const body = await problem(await post({ events: [dispatched(), big] }), 413, 'payload-too-large');
+    expect(paths(body)).toEqual([[1, '']]);
+  });
+
+  it('measures an event in UTF-8 bytes, not characters', async () => {
+    const event = dispatched();
+    // 22,000 characters, 66,000 bytes.
+    event.data.note = '中'.repeat(22_000);
+
+    await problem(await post(event), 413, 'payload-too-large');
+  });
+
+  it('lets an event of exactly 64 KiB through to validation', async () => {
+    const event = dispatched();
+    event.data.note = '';
+    event.data.note = 'x'.repeat(64 * 1024 - Buffer.byteLength(JSON.stringify(event)));
+    expect(Buffer.byteLength(JSON.stringify(event))).toBe(64 * 1024);
+
+    // Not too large, only invalid: the unknown field is what is reported.
+    const body = await problem(await post(event), 400, 'validation');
+    expect(paths(body)).toEqual([[undefined, 'data.note']]);
+  });
+});
+
+describe('malformed bodies', () => {
+  it.each(['{"type":', '', 'undefined', "{'type': 'x'}", '{"a":1}{"b":2}'])(
+    'answers 400 malformed-json to %j',
+    async (raw) => {
+      await problem(await post(null, { raw }), 400, 'malformed-json');
+      expect(bus.calls).toEqual([]);
+    },
+  );
+
+  it.each(['[]', '42', 'null', '"event"', '[{"type":"shipment.released"}]'])(
+    'answers 400 to a JSON body that is not an event object (%s)',
+    async (raw) => {
+      const body = await problem(await post(null, { raw }), 400, 'validation');
+      expect(body.errors?.length).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('validation', () => {
+  it('lists every issue of every event of a batch and publishes nothing', async () => {
+    const zero = dispatched({ quantity: 0 });
+    const noZone = { ...dispatched(), occurredAt: '2025-03-02T08:00:00' };
+    const extra = dispatched();
+    extra.data.extra = true;
+
+    const res = await post({ events: [zero, dispatched(), noZone, extra] });
+
+    const body = await problem(res, 400, 'validation');
+    expect(paths(body)).toEqual([
+      [0, 'data.quantity'],
+      [2, 'occurredAt'],
+      [3, 'data.extra'],
+    ]);
+    expect(body.detail).toMatch(/3 events/);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('lists every issue within one event, without an index', async () => {
+    const event = dispatched({ quantity: 1.5 });
+    event.data.origin = { country: 'XX' };
+    delete event.data.exporter;
+
+    const body = await problem(await post(event), 400, 'validation');
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'data.quantity', message: expect.any(String) },
+        { path: 'data.origin.country', message: expect.any(String) },
+        { path: 'data.exporter', message: 'is required' },
+      ]),
+    );
+    expect(body.errors).toHaveLength(3);
+    for (const issue of body.errors ?? []) expect(issue).not.toHaveProperty('index');
+  });
+
+  it.each([
+    ['an unknown field in data', (e: EventBody) => Object.assign(e.data, { extra: 1 }), 'data.extra'],
+    ['an unknown field beside data', (e: EventBody) => Object.assign(e, { extra: 1 }), 'extra'],
+    [
+      'an unknown field in a nested object',
+      (e: EventBody) => Object.assign(e.data, { destination: { country: 'CN', providerId: 'x', gate: 4 } }),
+      'data.destination.gate',
+    ],
+  ])('rejects %s (strict objects)', async (_, mutate, path) => {
+    const event = dispatched();
+    mutate(event);
+
+    const body = await problem(await post(event), 400, 'validation');
+    expect(body.errors).toEqual([{ path, message: 'is not a known field' }]);
+  });
+
+  it('rejects an unknown field beside events in a batch', async () => {
+    const body = await problem(await post({ events: [dispatched()], meta: 1 }), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, 'meta']]);
+  });
+
+  it.each([
+    ['no zone', '2025-03-02T08:00:00'],
+    ['a date only', '2025-03-02'],
+    ['a day that does not exist', '2025-02-30T00:00:00Z'],
+    ['not a time', 'yesterday'],
+    ['a number', 1_741_000_000],
+  ])('rejects an occurredAt with %s', async (_, occurredAt) => {
+    const body = await problem(await post({ ...dispatched(), occurredAt }), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, 'occurredAt']]);
+  });
+
+  it.each([
+    ['year 10000', '9999-12-31T23:59:59-00:01'],
+    ['year -1', '0000-01-01T00:00:00+00:01'],
+  ])('rejects a time that is in %s in UTC, which RFC 3339 cannot write', async (_, occurredAt) => {
+    // Normalised, these become `+010000-...` and `-000001-...`: not RFC 3339, and they sort out of order.
+    const body = await problem(await post({ ...dispatched(), occurredAt }), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, 'occurredAt']]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it.each(['2025-03-02t08:00:00z', '2025-03-02T08:00:00-00:00'])(
+    'accepts %s, which RFC 3339 allows',
+    async (occurredAt) => {
+      const res = await post({ ...dispatched(), occurredAt });
+
+      expect(res.status).toBe(202);
+      expect(bus.published[0]).toMatchObject({ occurredAt: '2025-03-02T08:00:00.000Z' });
+    },
+  );
+
+  it('rejects an unknown country', async () => {
+    const event = dispatched();
+    event.data.destination = { country: 'XX', providerId: 'alibaba-cloud' };
+
+    const body = await problem(await post(event), 400, 'validation');
+    expect(paths(body)).toEqual([[undefined, 'data.destination.country']]);
+  });
+
+  it('rejects a lower-case country', async () => {
+    const event = dispatched();
+    event.data.origin = { country: 'tw' };
+
+    expect(paths(await problem(await post(event), 400, 'validation'))).toEqual([
+      [undefined, 'data.origin.country'],
+    ]);
+  });
+
+  it.each([0, 1.5, 1_000_001, -1, '5', null])('rejects quantity %j', async (quantity) => {
+    const body = await problem(await post(dispatched({ quantity })), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, 'data.quantity']]);
+  });
+
+  it.each([1, 1_000_000])('accepts quantity %d', async (quantity) => {
+    expect((await post(dispatched({ quantity }))).status).toBe(202);
+  });
+
+  it.each([0, 101])('rejects a batch of %d events', async (count) => {
+    const batch = { events: Array.from({ length: count }, () => dispatched()) };
+
+    const body = await problem(await post(batch), 400, 'validation');
+    expect(paths(body)).toEqual([[undefined, 'events']]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('accepts a batch of 100 events', async () => {
+    const res = await post({ events: Array.from({ length: 100 }, () => dispatched()) });
+
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { accepted: unknown[] }).accepted).toHaveLength(100);
+    expect(bus.calls.flat()).toHaveLength(100);
+  });
+
+  it('rejects events that is not an array', async () => {
+    expect(paths(await problem(await post({ events: dispatched() }), 400, 'validation'))).toEqual([
+      [undefined, 'events'],
+    ]);
+  });
+
+  it.each([
+    ['an unknown type', 'shipment.teleported'],
+    ['a type in the wrong case', 'Shipment.Dispatched'],
+  ])('rejects %s, naming the known types', async (_, type) => {
+    const body = await problem(await post({ ...dispatched(), type }), 400, 'validation');
+
+    expect(body.errors).toEqual([{ path: 'type', message: expect.stringContaining('shipment.dispatched') }]);
+  });
+
+  it('rejects a missing type', async () => {
+    const { type: _type, ...event } = dispatched();
+
+    expect(paths(await problem(await post(event), 400, 'validation'))).toEqual([[undefined, 'type']]);
+  });
+
+  it.each(['has space', '-leading-dash', 'x'.repeat(129), 'é'])('rejects eventId %j', async (eventId) => {
+    const body = await problem(await post(dispatched({ eventId })), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, 'eventId']]);
+  });
+});
+
+describe('conflicts and idempotency', () => {
+  it('answers 409 to the same eventId twice in one batch with different content', async () => {
+    const eventId = unique('EV');
+    const batch = { events: [dispatched({ eventId }), dispatched({ eventId, quantity: 7 })] };
+
+    const body = await problem(await post(batch), 409, 'conflict');
+    expect(paths(body)).toEqual([[1, 'eventId']]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('answers 409 to an eventId already recorded with different content', async () => {
+    const original = dispatched({ eventId: unique('EV') });
+    await record(original, 'acme');
+
+    const body = await problem(
+      await post({ ...original, data: { ...original.data, quantity: 1 } }),
+      409,
+      'conflict',
+    );
+    expect(body.errors).toEqual([{ path: 'eventId', message: expect.any(String) }]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('answers 409 when another partner reuses an eventId recorded for the same content', async () => {
+    const original = dispatched({ eventId: unique('EV') });
+    await record(original, 'globex');
+
+    await problem(await post(original), 409, 'conflict');
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('acknowledges an event recorded with the same content, without publishing it again', async () => {
+    const original = dispatched({ eventId: unique('EV') });
+    await record(original, 'acme');
+
+    // The same instant written in another zone is the same content.
+    const res = await post({ ...original, occurredAt: '2025-03-02T00:00:00.000Z' });
+
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      accepted: [
+        {
+          eventId: original.eventId,
+          type: 'shipment.dispatched',
+          status: 'accepted',
+          href: `/v1/events/${original.eventId}`,
+        },
+      ],
+    });
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('gives a receipt for each copy of an event repeated in a batch, and publishes it once', async () => {
+    const event = dispatched({ eventId: unique('EV') });
+
+    const res = await post({ events: [event, event] });
+
+    expect(res.status).toBe(202);
+    const { accepted } = (await res.json()) as { accepted: { eventId: string }[] };
+    expect(accepted.map((r) => r.eventId)).toEqual([event.eventId, event.eventId]);
+    expect(bus.published.map((e) => e.eventId)).toEqual([event.eventId]);
+  });
+});
+
+describe('accepting events', () => {
+  it('answers 202 with receipts in request order, each with its href', async () => {
+    const ids = [unique('EV'), unique('EV'), unique('EV')];
+    const batch = { events: [dispatched({ eventId: ids[0] }), allocated(), held('SH-X', ids[2])] };
+    batch.events[1]!.eventId = ids[1];
+
+    const res = await post(batch);
+
+    expect(res.status).toBe(202);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await res.json()).toEqual({
+      accepted: [
+        { eventId: ids[0], type: 'shipment.dispatched', status: 'accepted', href: `/v1/events/${ids[0]}` },
+        { eventId: ids[1], type: 'allocation.created', status: 'accepted', href: `/v1/events/${ids[1]}` },
+        { eventId: ids[2], type: 'shipment.held', status: 'accepted', href: `/v1/events/${ids[2]}` },
+      ],
+    });
+    expect(bus.published.map((e) => e.eventId)).toEqual(ids);
+  });
+
+  it('makes a ULID for each event without an eventId and publishes it under that id', async () => {
+    const res = await post({ events: [dispatched(), dispatched()] });
+
+    const { accepted } = (await res.json()) as { accepted: { eventId: string; href: string }[] };
+    const ids = accepted.map((r) => r.eventId);
+    for (const id of ids) expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(new Set(ids).size).toBe(2);
+    expect(accepted.map((r) => r.href)).toEqual(ids.map((id) => `/v1/events/${id}`));
+    expect(bus.published.map((e) => e.eventId)).toEqual(ids);
+  });
+
+  it('publishes the event with the partner as source, to the configured bus, in UTC', async () => {
+    const eventId = unique('EV');
+
+    await post(dispatched({ eventId }));
+
+    const [entry] = bus.calls.flat();
+    expect(entry).toMatchObject({
+      Source: 'h20-tracker.api',
+      DetailType: 'shipment.dispatched',
+      EventBusName: BUS_NAME,
+    });
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({
+      eventId,
+      source: 'acme',
+      occurredAt: '2025-03-02T00:00:00.000Z',
+      acceptedAt: NOW.toISOString(),
+    });
+  });
+
+  it('answers 503 with accepted and failed lists when the bus refuses some events', async () => {
+    const ids = [unique('EV'), unique('EV'), unique('EV')];
+    bus.failing = new Set([1]);
+
+    const res = await post({ events: ids.map((eventId) => dispatched({ eventId })) });
+
+    const body = await problem(res, 503, 'bus-unavailable');
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    expect(body.accepted).toEqual([
+      expect.objectContaining({ eventId: ids[0], status: 'accepted', href: `/v1/events/${ids[0]}` }),
+      expect.objectContaining({ eventId: ids[2], status: 'accepted' }),
+    ]);
+    expect(body.failed).toEqual([expect.objectContaining({ index: 1, eventId: ids[1] })]);
+    expect(JSON.stringify(body)).not.toContain('Rate exceeded');
+  });
+
+  it('reports failures by their index in the request, not in what was published', async () => {
+    const recorded = dispatched({ eventId: unique('EV') });
+    await record(recorded, 'acme');
+    const fresh = [unique('EV'), unique('EV')];
+    // The recorded event is not sent, so the bus's entry 0 is the request's event 1.
+    bus.failing = new Set([0]);
+
+    const res = await post({ events: [recorded, ...fresh.map((eventId) => dispatched({ eventId }))] });
+
+    const body = await problem(res, 503, 'bus-unavailable');
+    expect(body.failed).toEqual([expect.objectContaining({ index: 1, eventId: fresh[0] })]);
+    expect((body.accepted as { eventId: string }[]).map((r) => r.eventId)).toEqual([
+      recorded.eventId,
+      fresh[1],
+    ]);
+  });
+
+  it('answers 503 with the server-made id of a single event the bus refused, so it can be resent as is', async () => {
+    bus.failing = new Set([0]);
+
+    const body = await problem(await post(dispatched()), 503, 'bus-unavailable');
+
+    expect(body.accepted).toEqual([]);
+    expect(body.failed).toEqual([
+      expect.objectContaining({ eventId: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/) }),
+    ]);
+  });
+});
+
+describe('routes and methods', () => {
+  it.each([
+    ['DELETE', '/v1/events', ['GET', 'POST']],
+    ['PUT', '/v1/events/EV-1', ['GET']],
+    ['POST', '/v1/availability', ['GET']],
+    ['PATCH', '/v1/shipments/SH-1', ['GET']],
+  ])('answers 405 with Allow to %s %s', async (method, path, allowed) => {
+    const res = await app.request(path, { method, headers: { Authorization: `Bearer ${KEY.analyst}` } });
+
+    await problem(res, 405, 'method-not-allowed');
+    const allow = (res.headers.get('allow') ?? '').split(/,\s*/);
+    expect(allow).toEqual(expect.arrayContaining(allowed));
+  });
+
+  it.each(['/v1/nothing-here', '/v1/events/EV-1/extra', '/nowhere'])(
+    'answers 404 problem to %s',
+    async (path) => {
+      await problem(await get(path), 404, 'not-found');
+    },
+  );
+});
+
+describe('query parameters', () => {
+  it('answers 400 to availability without sku', async () => {
+    const body = await problem(await get('/v1/availability'), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, 'sku']]);
+  });
+
+  it.each([
+    ['sku=h20', 'sku'],
+    ['sku=H20&asOf=yesterday', 'asOf'],
+    ['sku=H20&asOf=2025-04-09T08:00:00', 'asOf'],
+    ['sku=H20&provider=Alibaba', 'provider'],
+    ['sku=H20&knownAt=soon', 'knownAt'],
+  ])('answers 400 to availability?%s, naming %s', async (query, path) => {
+    const body = await problem(await get(`/v1/availability?${query}`), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, path]]);
+  });
+
+  it.each([
+    ['an unencoded +', '2025-04-09T08:00:00+08:00'],
+    ['a space', '2025-04-09T08:00:00%2008:00'],
+    ['an encoded +', '2025-04-09T08:00:00%2B08:00'],
+  ])('reads an asOf offset sent with %s', async (_, asOf) => {
+    const res = await get(`/v1/availability?sku=H20&asOf=${asOf}`);
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ sku: 'H20', asOf: '2025-04-09T00:00:00.000Z' });
+  });
+
+  it.each(['0', '501', '-1', '1.5', 'ten'])('answers 400 to events?limit=%s', async (limit) => {
+    const body = await problem(await get(`/v1/events?limit=${limit}`), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, 'limit']]);
+  });
+
+  it.each(['not-a-cursor', Buffer.from('2025-01-01').toString('base64url'), '%00'])(
+    'answers 400 to events?cursor=%s',
+    async (cursor) => {
+      const body = await problem(await get(`/v1/events?cursor=${cursor}`), 400, 'validation');
+
+      expect(paths(body)).toEqual([[undefined, 'cursor']]);
+    },
+  );
+
+  it.each([
+    ['type=shipment.teleported', 'type'],
+    ['stream=nowhere', 'stream'],
+    ['from=2025-01-01', 'from'],
+  ])('answers 400 to events?%s', async (query, path) => {
+    expect(paths(await problem(await get(`/v1/events?${query}`), 400, 'validation'))).toEqual([
+      [undefined, path],
+    ]);
+  });
+
+  it('pages through events by occurredAt with a cursor', async () => {
+    const shipmentId = unique('SH');
+    const bodies = ['2019-06-03T00:00:00Z', '2019-06-01T00:00:00Z', '2019-06-02T00:00:00Z'].map(
+      (occurredAt) => ({
+        ...dispatched({ eventId: unique('EV'), shipmentId }),
+        occurredAt,
+      }),
+    );
+    for (const body of bodies) await record(body, 'acme');
+    await events.noteMonths(['2019-06-01T00:00:00.000Z']);
+    const window = 'from=2019-06-01T00:00:00Z&to=2019-06-30T00:00:00Z';
+
+    const first = (await (await get(`/v1/events?${window}&limit=2`)).json()) as {
+      items: { eventId: string; occurredAt: string }[];
+      nextCursor: string | null;
+    };
+    const second = (await (await get(`/v1/events?${window}&limit=2&cursor=${first.nextCursor}`)).json()) as {
+      items: { eventId: string }[];
+      nextCursor: string | null;
+    };
+
+    expect(first.items.map((e) => e.occurredAt)).toEqual([
+      '2019-06-01T00:00:00.000Z',
+      '2019-06-02T00:00:00.000Z',
+    ]);
+    expect(second.items.map((e) => e.eventId)).toEqual([bodies[0]?.eventId]);
+    expect(second.nextCursor).toBeNull();
+  });
+});
+
+describe('reading an event', () => {
+  it('shows a partner its own recorded event', async () => {
+    const body = dispatched({ eventId: unique('EV') });
+    await record(body, 'acme');
+
+    const res = await get(`/v1/events/${body.eventId}`, KEY.partner);
+
+    expect(res.status).toBe(200);
+    const event = await res.json();
+    expect(event).toMatchObject({
+      eventId: body.eventId,
+      type: 'shipment.dispatched',
+      occurredAt: '2025-03-02T00:00:00.000Z',
+      recordedAt: NOW.toISOString(),
+      source: 'acme',
+      stream: `shipment:${body.data.shipmentId}`,
+      status: 'recorded',
+      data: body.data,
+    });
+    expect(event).not.toHaveProperty('hash');
+  });
+
+  it("answers 404 to a partner asking for another partner's event, as if it were absent", async () => {
+    const body = dispatched({ eventId: unique('EV') });
+    await record(body, 'globex');
+
+    await problem(await get(`/v1/events/${body.eventId}`, KEY.partner), 404, 'not-found');
+    expect((await get(`/v1/events/${body.eventId}`, KEY.globex)).status).toBe(200);
+    expect((await get(`/v1/events/${body.eventId}`, KEY.analyst)).status).toBe(200);
+  });
+
+  it('answers 404 to an event not recorded yet', async () => {
+    await problem(await get(`/v1/events/${unique('EV')}`, KEY.partner), 404, 'not-found');
+  });
+
+  it('shows a partner its rejected event even when another partner recorded that eventId first', async () => {
+    // The recorder's case "where the server cannot tell at once": globex's event was recorded while acme's
+    // copy was on the bus, so acme's was filed as a rejection beside it.
+    const body = dispatched({ eventId: unique('EV') });
+    await record(body, 'globex');
+    await events.reject({
+      eventId: body.eventId as string,
+      reason: 'eventId was already recorded with different content',
+      receivedAt: NOW.toISOString(),
+      hash: 'acme-copy',
+      type: 'shipment.dispatched',
+      occurredAt: '2025-03-02T00:00:00.000Z',
+      source: 'acme',
+      data: body.data,
+    });
+
+    const res = await get(`/v1/events/${body.eventId}`, KEY.partner);
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      eventId: body.eventId,
+      status: 'rejected',
+      reason: expect.stringMatching(/different content/),
+    });
+  });
+
+  it('shows a rejected event as rejected, with the reason', async () => {
+    const eventId = unique('EV');
+    await events.reject({
+      eventId,
+      reason: 'invalid event: data.quantity: too small',
+      receivedAt: NOW.toISOString(),
+      hash: 'h',
+      type: 'shipment.dispatched',
+      source: 'acme',
+    });
+
+    const res = await get(`/v1/events/${eventId}`, KEY.partner);
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      eventId,
+      status: 'rejected',
+      reason: expect.stringMatching(/quantity/),
+    });
+  });
+});
+
+describe('internal errors', () => {
+  /** The projections store with one method broken, over the same tables. */
+  function appWithBrokenProjections(error: Error): Hono<AppEnv> {
+    class BrokenProjections extends DynamoDBProjectionStore {
+      override async countersForSku(): Promise<CountersRow[]> {
+        throw error;
+      }
+    }
+    return createApp({
+      ...deps,
+      projections: new BrokenProjections(tables.client, tables.names.projections),
+    });
+  }
+  const analyst = { headers: { Authorization: `Bearer ${KEY.analyst}` } };
+
+  it('answers 500 without the exception message or stack when a store throws a plain Error', async () => {
+    const broken = appWithBrokenProjections(new Error('secret internal detail'));
+
+    const res = await broken.request('/v1/availability?sku=H20', analyst);
+
+    const body = await problem(res, 500, 'internal');
+    expect(JSON.stringify(body)).not.toContain('secret');
+  });
+
+  it('answers 503 without the exception message when a store throws an AWS SDK error', async () => {
+    const sdkError = Object.assign(new Error('secret internal detail'), {
+      name: 'ProvisionedThroughputExceededException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const broken = appWithBrokenProjections(sdkError);
+
+    const res = await broken.request('/v1/availability?sku=H20', analyst);
+
+    const body = await problem(res, 503, 'service-unavailable');
+    expect(JSON.stringify(body)).not.toMatch(/secret|Provisioned/);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+  });
+
+  it('publishes nothing and leaks nothing when the event store cannot be read during ingest', async () => {
+    class BrokenEvents extends DynamoDBEventStore {
+      override async hashesOf(): Promise<Map<string, string>> {
+        throw new Error('secret internal detail');
+      }
+    }
+    const broken = createApp({ ...deps, events: new BrokenEvents(tables.client, tables.names.events) });
+
+    const res = await broken.request('/v1/events', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(dispatched({ eventId: unique('EV') })),
+    });
+
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(await res.text()).not.toContain('secret');
+    expect(bus.calls).toEqual([]);
+  });
+});

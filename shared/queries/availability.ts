@@ -57,7 +57,8 @@ export class AvailabilityQueries {
   /** Folds every unit that ever named one of these rows, seeing only the events within the horizon. */
   private async replay(rows: readonly RowKey[], horizon: Horizon): Promise<AvailabilityRow[]> {
     const members = await Promise.all(rows.map((row) => this.store.membersOf(row)));
-    const units = await this.store.getUnits(members.flat());
+    // A unit re-dispatched between rows is a member of each: read and fold it once.
+    const units = await this.store.getUnits([...new Set(members.flat())]);
     const totals = new Map<RowKey, Counters>();
     const present = new Set<RowKey>();
     for (const unit of units) {

@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DATA_SCHEMAS, EventInput, type RecordedEvent, streamOf } from '../../shared/events/catalogue.ts';
+import { projectEvents } from '../../shared/projector/projector.ts';
+import { AvailabilityQueries } from '../../shared/queries/availability.ts';
+import {
+  arrivalsArb,
+  eventSetArb,
+  type Horizon,
+  horizonArb,
+  PROVIDERS,
+  SKUS,
+} from '../support/arbitraries.ts';
+import { MemoryUnitStore } from '../support/memory-unit-store.ts';
+import { referenceAvailability } from '../support/reference-model.ts';
+
+/*
+ * Invariant 3: for any permutation of a set of events, with any duplicates and redeliveries, in any batches,
+ * every projection equals the fold of the set in the contract's order, here an independent reference model.
+ */
+
+// After every event time, so the projector never takes the events for future ones.
+const clock = { now: () => new Date('2026-01-01T00:00:00.000Z') };
+
+const scenarioArb = eventSetArb().chain((events) =>
+  fc.record({
+    events: fc.constant(events),
+    arrivals: arrivalsArb(events),
+    horizons: fc.array(horizonArb, { minLength: 1, maxLength: 3 }),
+    unitsPerTransaction: fc.integer({ min: 1, max: 8 }),
+  }),
+);
+
+async function project(
+  arrivals: readonly RecordedEvent[][],
+  unitsPerTransaction: number,
+  store = new MemoryUnitStore(),
+): Promise<MemoryUnitStore> {
+  for (const batch of arrivals) {
+    const result = await projectEvents(store, batch, { clock, unitsPerTransaction });
+    expect([...result.failedStreams]).toEqual([]);
+  }
+  return store;
+}
+
+describe('the arbitraries', () => {
+  it('make only events the API accepts, each in its own stream and with a distinct eventId', () => {
+    fc.assert(
+      fc.property(eventSetArb(), (events) => {
+        for (const { recordedAt: _r, source: _s, stream, ...input } of events) {
+          expect(EventInput.safeParse(input).error).toBeUndefined();
+          expect(DATA_SCHEMAS[input.type].safeParse(input.data).success).toBe(true);
+          expect(stream).toBe(streamOf(input));
+        }
+        expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('deliver every event of the set, and nothing else', () => {
+    fc.assert(
+      fc.property(
+        eventSetArb().chain((events) => fc.tuple(fc.constant(events), arrivalsArb(events))),
+        ([events, arrivals]) => {
+          const delivered = new Set(arrivals.flat().map((e) => e.eventId));
+          expect(delivered).toEqual(new Set(events.map((e) => e.eventId)));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('the projection of any arrival order of an event set', () => {
+  it('holds the counters of the reference model, now and replayed at any asOf and knownAt', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async ({ events, arrivals, horizons, unitsPerTransaction }) => {
+        const queries = new AvailabilityQueries(await project(arrivals, unitsPerTransaction));
+        for (const sku of SKUS) {
+          expect(await queries.forSku(sku, {})).toEqual(referenceAvailability(events, sku));
+          // An empty horizon replays every event: it must agree with the projected counters.
+          for (const horizon of [{}, ...horizons]) {
+            expect(await queries.forSku(sku, { horizon }), JSON.stringify(horizon)).toEqual(
+              referenceAvailability(events, sku, horizon),
+            );
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("holds the reference model's row for one provider, and a provider's rows across SKUs", async () => {
+    const referenceOfProvider = (events: RecordedEvent[], providerId: string, horizon?: Horizon) =>
+      SKUS.flatMap((sku) =>
+        referenceAvailability(events, sku, horizon ?? {}).filter((row) => row.providerId === providerId),
+      );
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async ({ events, arrivals, horizons, unitsPerTransaction }) => {
+        const queries = new AvailabilityQueries(await project(arrivals, unitsPerTransaction));
+        for (const providerId of PROVIDERS) {
+          for (const horizon of [undefined, ...horizons]) {
+            const expected = referenceOfProvider(events, providerId, horizon);
+            expect((await queries.forProvider(providerId, horizon)).rows).toEqual(expected);
+            for (const sku of SKUS) {
+              expect(await queries.forSku(sku, { provider: providerId, horizon })).toEqual(
+                expected.filter((row) => row.sku === sku),
+              );
+            }
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('is the same after one arrival order as after another, down to every unit and membership', async () => {
+    const twoArrivals = eventSetArb().chain((events) =>
+      fc.tuple(arrivalsArb(events), arrivalsArb(events), fc.integer({ min: 1, max: 8 })),
+    );
+    await fc.assert(
+      fc.asyncProperty(twoArrivals, async ([first, second, unitsPerTransaction]) => {
+        const a = await project(first, unitsPerTransaction);
+        const b = await project(second, 25);
+        expect(b.snapshot()).toEqual(a.snapshot());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('counts each distinct event once in the projector stats, however often it arrived', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async ({ events, arrivals, unitsPerTransaction }) => {
+        const store = await project(arrivals, unitsPerTransaction);
+        expect((await store.stats()).eventsProjected).toBe(events.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('comes out the same when two projectors run at once on overlapping deliveries', async () => {
+    const race = eventSetArb({ maxEvents: 20 }).chain((events) =>
+      fc.tuple(fc.constant(events), arrivalsArb(events), arrivalsArb(events)),
+    );
+    await fc.assert(
+      fc.asyncProperty(race, async ([events, first, second]) => {
+        const store = new MemoryUnitStore();
+        // Both read every unit before either writes, so one loses on the unit's version and must re-plan.
+        await Promise.all([project(first, 25, store), project(second, 25, store)]);
+        const queries = new AvailabilityQueries(store);
+        for (const sku of SKUS) {
+          expect(await queries.forSku(sku, {})).toEqual(referenceAvailability(events, sku));
+        }
+        expect((await store.stats()).eventsProjected).toBe(events.length);
+        expect(store.snapshot()).toEqual((await project(first, 25)).snapshot());
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

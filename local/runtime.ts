@@ -23,7 +23,7 @@ import { systemClock, ulidGenerator } from '../shared/util/clock.ts';
 import { createLogger, type Logger } from '../shared/util/logger.ts';
 import type { LocalConfig } from './config.ts';
 import { lockDataDir } from './data-dir-lock.ts';
-import { type DynamoDBLocal, startDynamoDBLocal } from './dynamodb-local.ts';
+import { type DynamoDBLocal, portFree, startDynamoDBLocal } from './dynamodb-local.ts';
 import { StreamPoller } from './stream-poller.ts';
 
 export interface LocalRuntime {
@@ -50,14 +50,35 @@ export async function startLocalRuntime(
 ): Promise<LocalRuntime> {
   const logger = hooks.logger ?? createLogger();
   await mkdir(config.dataDir, { recursive: true });
+  if (config.port !== 0 && !(await portFree(config.port, config.host))) {
+    throw new Error(`port ${config.port} is in use; set PORT to another one`);
+  }
   const unlock = await lockDataDir(config.dataDir);
+  // Whatever has started is stopped again if a later step fails, so a failed start leaves nothing running.
+  const cleanups: (() => Promise<void>)[] = [unlock];
+  try {
+    return await assemble(config, logger, hooks, cleanups);
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assemble(
+  config: LocalConfig,
+  logger: Logger,
+  hooks: RuntimeHooks,
+  cleanups: (() => Promise<void>)[],
+): Promise<LocalRuntime> {
   const ddb: DynamoDBLocal | undefined = config.dynamoEndpoint
     ? undefined
     : await startDynamoDBLocal({ port: config.dynamoPort, dbPath: join(config.dataDir, 'dynamodb') });
+  if (ddb) cleanups.push(() => ddb.stop());
   const endpoint = config.dynamoEndpoint ?? (ddb as DynamoDBLocal).endpoint;
 
   const dynamo = createDynamoClient({ endpoint });
   hooks.instrumentDynamo?.(dynamo);
+  cleanups.push(async () => dynamo.destroy());
   const tables = tableNamesFor(config.tablePrefix);
   const created = await ensureTables(dynamo, tables);
   if (created.length > 0) logger.info('created tables', { tables: created });
@@ -87,6 +108,7 @@ export async function startLocalRuntime(
     logger,
   });
   bus.start();
+  cleanups.push(() => bus.stop());
 
   const poller = new StreamPoller({
     dynamo,
@@ -105,6 +127,7 @@ export async function startLocalRuntime(
     logger,
   });
   poller.start();
+  cleanups.push(() => poller.stop());
 
   const app = createApp({
     events,
@@ -144,11 +167,8 @@ export async function startLocalRuntime(
       if (stopped) return;
       stopped = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await bus.stop();
-      await poller.stop();
-      dynamo.destroy();
-      await ddb?.stop();
-      await unlock();
+      // Last started, first stopped: poller, bus, client, DynamoDB Local, then the data-dir lock.
+      for (const cleanup of [...cleanups].reverse()) await cleanup();
     },
   };
 }

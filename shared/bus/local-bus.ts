@@ -1,4 +1,4 @@
-import { type FileHandle, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { Delivery } from '../recorder/recorder.ts';
@@ -245,19 +245,30 @@ export class LocalBus {
 
   /**
    * Moves dead-lettered messages back into the journal for another round of delivery, as SQS's redrive
-   * does. Safe to repeat: the recorder is idempotent. Returns how many were moved.
+   * does. The dead-letter file is first renamed aside, so a message dead-lettered meanwhile lands in a new
+   * file instead of being erased; a file left aside by a crash is picked up by the next redrive. Safe to
+   * repeat: the recorder is idempotent. Returns how many messages were moved.
    */
   async redrive(): Promise<number> {
-    const path = join(this.options.dir, 'dlq.ndjson');
-    const text = await readFile(path, 'utf8').catch(() => '');
-    const entries = text
-      .split('\n')
-      .filter((line) => line.trim())
-      .map((line) => (JSON.parse(line) as { record: JournalRecord }).record.entry);
-    if (entries.length === 0) return 0;
-    await this.putEvents(entries);
-    await writeFile(path, '');
-    return entries.length;
+    const aside = join(this.options.dir, `dlq.redrive-${Date.now()}.ndjson`);
+    await rename(join(this.options.dir, 'dlq.ndjson'), aside).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    let moved = 0;
+    const files = (await readdir(this.options.dir))
+      .filter((f) => /^dlq\.redrive-\d+\.ndjson$/.test(f))
+      .sort();
+    for (const file of files) {
+      const path = join(this.options.dir, file);
+      const entries = (await readFile(path, 'utf8'))
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => (JSON.parse(line) as { record: JournalRecord }).record.entry);
+      if (entries.length > 0) await this.putEvents(entries);
+      await rm(path);
+      moved += entries.length;
+    }
+    return moved;
   }
 
   private cursorPath(): string {

@@ -33,8 +33,12 @@ export const Country = z
 export const Timestamp = z
   .preprocess(
     // RFC 3339 allows a lower-case `t` and `z`.
-    (value) => (typeof value === 'string' ? value.replace(/^(\d{4}-\d\d-\d\d)t/, '$1T').replace(/z$/, 'Z') : value),
-    z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time with a zone, e.g. 2025-04-09T00:00:00Z' }),
+    (value) =>
+      typeof value === 'string' ? value.replace(/^(\d{4}-\d\d-\d\d)t/, '$1T').replace(/z$/, 'Z') : value,
+    z.iso.datetime({
+      offset: true,
+      message: 'must be an RFC 3339 time with a zone, e.g. 2025-04-09T00:00:00Z',
+    }),
   )
   .transform((value) => new Date(value).toISOString())
   // An offset can push a time at the edge of the calendar outside years 0000-9999, which RFC 3339 cannot write.

@@ -148,7 +148,10 @@ export class DynamoDBEventStore {
           new QueryCommand({
             TableName: this.table,
             IndexName: byTimeIndex.name,
-            KeyConditionExpression: '#tpk = :m AND #tsk BETWEEN :lo AND :hi',
+            // DynamoDB refuses an empty key value, so with no lower bound the condition is one-sided.
+            KeyConditionExpression: lower
+              ? '#tpk = :m AND #tsk BETWEEN :lo AND :hi'
+              : '#tpk = :m AND #tsk <= :hi',
             FilterExpression: options.type ? '#type = :type' : undefined,
             ExpressionAttributeNames: {
               '#tpk': byTimeIndex.partitionKey,
@@ -158,7 +161,7 @@ export class DynamoDBEventStore {
             ExpressionAttributeValues: marshall({
               ':m': monthBucket(month),
               // BETWEEN is inclusive; a cursor must exclude its own item, hence the successor key.
-              ':lo': options.cursor ? `${lower}\u0000` : lower,
+              ...(lower ? { ':lo': options.cursor ? `${lower}\u0000` : lower } : {}),
               ':hi': upper,
               ...(options.type ? { ':type': options.type } : {}),
             }),

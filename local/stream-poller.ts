@@ -64,9 +64,15 @@ export class StreamPoller {
     const arn = await this.streamArn();
     this.checkpoints = await this.loadCheckpoints(arn);
     const iterators = new Map<string, string>();
+    let shards: Shard[] = [];
+    let shardsReadAt = 0;
     while (!this.stopping) {
       try {
-        const shards = await this.shards(arn);
+        // The shard list changes rarely (a roll-over every few hours): re-read it every second, not every poll.
+        if (Date.now() - shardsReadAt > 1_000) {
+          shards = await this.shards(arn);
+          shardsReadAt = Date.now();
+        }
         let busy = false;
         for (const shard of shards) {
           const id = shard.ShardId as string;
@@ -93,6 +99,7 @@ export class StreamPoller {
           if (out.NextShardIterator) iterators.set(id, out.NextShardIterator);
           else {
             iterators.delete(id);
+            shardsReadAt = 0;
             this.checkpoints.shards[id] = 'done';
             await this.saveCheckpoints();
           }

@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { RECORDER_DELIVERY } from '../../shared/bus/routes.ts';
 import { ENV } from '../../shared/store/tables.ts';
 import type { StageConfig } from '../stage.ts';
 import { eventSourceMapping, HandlerFunction } from './handler-function.ts';
@@ -18,8 +19,11 @@ export interface RecorderProps {
 
 const TIMEOUT = Duration.seconds(30);
 /** A message that failed this many times goes to the dead-letter queue instead of blocking its batch mates. */
-export const MAX_RECEIVE_COUNT = 5;
-export const RECORDER_BATCH = { batchSize: 25, maxBatchingWindow: Duration.seconds(1) } as const;
+export const MAX_RECEIVE_COUNT = RECORDER_DELIVERY.maxReceiveCount;
+export const RECORDER_BATCH = {
+  batchSize: RECORDER_DELIVERY.batchSize,
+  maxBatchingWindow: Duration.seconds(1),
+} as const;
 
 /**
  * The queue between the bus and the event store, and the recorder that drains it: SQS absorbs bursts and

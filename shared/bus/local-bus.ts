@@ -7,7 +7,7 @@ import { errorFields, type Logger } from '../util/logger.ts';
 import type { BusEntry, BusEnvelope } from './envelope.ts';
 import { matchesPattern } from './pattern-matcher.ts';
 import { entrySize, PUT_EVENTS_MAX_BYTES, type PutEventsResultEntry } from './publisher.ts';
-import type { RouteDefinition } from './routes.ts';
+import { RECORDER_DELIVERY, type RouteDefinition } from './routes.ts';
 
 export type Target = (deliveries: Delivery[]) => Promise<SQSBatchResponse>;
 
@@ -173,7 +173,7 @@ export class LocalBus {
   }
 
   private async run(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 10;
+    const batchSize = this.options.batchSize ?? RECORDER_DELIVERY.batchSize;
     while (!this.stopping) {
       if (this.pending.length === 0) {
         await new Promise<void>((resolve) => {
@@ -217,7 +217,8 @@ export class LocalBus {
         }
         waiting = waiting.filter((r) => failed.has(r.id));
         const exhausted = waiting.filter(
-          (r) => (receives.get(r.id) ?? 0) >= (this.options.maxReceiveCount ?? 5),
+          (r) =>
+            (receives.get(r.id) ?? 0) >= (this.options.maxReceiveCount ?? RECORDER_DELIVERY.maxReceiveCount),
         );
         if (exhausted.length > 0) {
           await this.deadLetter(route.id, exhausted);

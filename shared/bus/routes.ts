@@ -9,6 +9,12 @@ export const BUS = {
   source: 'h20-tracker.api',
 } as const;
 
+/**
+ * How the recorder's queue hands it messages: the SQS event source in AWS and the local bus use the same
+ * batch size and the same number of receives before a message is dead-lettered.
+ */
+export const RECORDER_DELIVERY = { batchSize: 25, maxReceiveCount: 5 } as const;
+
 export type EventPattern = Record<string, unknown>;
 
 export interface RouteDefinition {

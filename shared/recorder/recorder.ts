@@ -1,5 +1,5 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import { parseDelivery } from '../bus/envelope.ts';
+import { type ParsedDelivery, parseDelivery } from '../bus/envelope.ts';
 import { streamOf } from '../events/catalogue.ts';
 import { contentHash } from '../events/fingerprint.ts';
 import type { Rejection, StoredEvent } from '../store/event-item.ts';
@@ -46,61 +46,19 @@ export async function recordDeliveries(
     return { batchItemFailures: deliveries.map((d) => ({ itemIdentifier: d.messageId })) };
   }
 
+  // Messages are independent (each write is conditional on its own key), so the batch is written at once.
+  const outcomes = await Promise.all(
+    parsed.map(({ delivery, parsed: p }) => recordOne(deps, clock, delivery, p)),
+  );
   let recorded = 0;
   let lastRecordedAt = '';
-  for (const { delivery, parsed: p } of parsed) {
-    const now = clock.now().toISOString();
-    try {
-      if (!p.ok) {
-        if (!p.eventId) {
-          // Nothing to file it under: let it fail through to the dead-letter queue, where an operator sees it.
-          deps.logger?.error('undeliverable message without an event id', { messageId: delivery.messageId });
-          failures.push({ itemIdentifier: delivery.messageId });
-          continue;
-        }
-        const raw = p.raw ?? {};
-        await deps.store.reject({
-          eventId: p.eventId,
-          reason: p.reason,
-          receivedAt: now,
-          hash: contentHash({
-            type: String(raw.type),
-            occurredAt: String(raw.occurredAt),
-            data: raw.data,
-            source: String(raw.source),
-          }),
-          type: typeof raw.type === 'string' ? raw.type : undefined,
-          source: typeof raw.source === 'string' ? raw.source : undefined,
-        });
-        continue;
-      }
-      const { acceptedAt: _acceptedAt, ...event } = p.event;
-      const hash = contentHash(event);
-      const stored = { ...event, stream: streamOf(event), recordedAt: now, hash } as StoredEvent;
-      const outcome = await deps.store.record(stored);
-      if (outcome.kind === 'recorded') {
-        recorded += 1;
-        lastRecordedAt = now;
-      } else if (outcome.kind === 'conflict') {
-        await deps.store.reject({
-          eventId: event.eventId,
-          reason: 'eventId was already recorded with different content',
-          receivedAt: now,
-          hash,
-          type: event.type,
-          occurredAt: event.occurredAt,
-          source: event.source,
-          data: event.data,
-        });
-      }
-    } catch (error) {
-      deps.logger?.warn('recording failed; will be redelivered', {
-        messageId: delivery.messageId,
-        ...errorFields(error),
-      });
-      failures.push({ itemIdentifier: delivery.messageId });
+  outcomes.forEach((outcome, i) => {
+    if (outcome === 'failed') failures.push({ itemIdentifier: (deliveries[i] as Delivery).messageId });
+    else if (outcome !== 'done') {
+      recorded += 1;
+      if (outcome.recordedAt > lastRecordedAt) lastRecordedAt = outcome.recordedAt;
     }
-  }
+  });
   if (recorded > 0) {
     try {
       await deps.store.countRecorded(recorded, lastRecordedAt);
@@ -112,4 +70,62 @@ export async function recordDeliveries(
     }
   }
   return { batchItemFailures: failures };
+}
+
+/** Records one delivery: its new `recordedAt`, `done` (duplicate, rejection) or `failed` (to be redelivered). */
+async function recordOne(
+  deps: RecorderDeps,
+  clock: Clock,
+  delivery: Delivery,
+  p: ParsedDelivery,
+): Promise<{ recordedAt: string } | 'done' | 'failed'> {
+  const now = clock.now().toISOString();
+  try {
+    if (!p.ok) {
+      if (!p.eventId) {
+        // Nothing to file it under: let it fail through to the dead-letter queue, where an operator sees it.
+        deps.logger?.error('undeliverable message without an event id', { messageId: delivery.messageId });
+        return 'failed';
+      }
+      const raw = p.raw ?? {};
+      await deps.store.reject({
+        eventId: p.eventId,
+        reason: p.reason,
+        receivedAt: now,
+        hash: contentHash({
+          type: String(raw.type),
+          occurredAt: String(raw.occurredAt),
+          data: raw.data,
+          source: String(raw.source),
+        }),
+        type: typeof raw.type === 'string' ? raw.type : undefined,
+        source: typeof raw.source === 'string' ? raw.source : undefined,
+      });
+      return 'done';
+    }
+    const { acceptedAt: _acceptedAt, ...event } = p.event;
+    const hash = contentHash(event);
+    const stored = { ...event, stream: streamOf(event), recordedAt: now, hash } as StoredEvent;
+    const outcome = await deps.store.record(stored);
+    if (outcome.kind === 'recorded') return { recordedAt: now };
+    if (outcome.kind === 'conflict') {
+      await deps.store.reject({
+        eventId: event.eventId,
+        reason: 'eventId was already recorded with different content',
+        receivedAt: now,
+        hash,
+        type: event.type,
+        occurredAt: event.occurredAt,
+        source: event.source,
+        data: event.data,
+      });
+    }
+  } catch (error) {
+    deps.logger?.warn('recording failed; will be redelivered', {
+      messageId: delivery.messageId,
+      ...errorFields(error),
+    });
+    return 'failed';
+  }
+  return 'done';
 }

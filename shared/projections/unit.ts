@@ -1,5 +1,5 @@
 import { compareEvents, type DomainEvent } from '../events/catalogue.ts';
-import { addCounters, type Counters, zeroCounters } from './counters.ts';
+import { type CounterName, type Counters, zeroCounters } from './counters.ts';
 import { type RowKey, rowKey } from './rows.ts';
 
 /**
@@ -19,13 +19,24 @@ export interface Horizon {
 export const NOW: Horizon = {};
 
 export function visibleAt(events: readonly UnitEvent[], horizon: Horizon): UnitEvent[] {
-  return events
-    .filter(
-      (e) =>
-        (horizon.asOf === undefined || e.occurredAt <= horizon.asOf) &&
-        (horizon.knownAt === undefined || e.recordedAt <= horizon.knownAt),
-    )
-    .sort(compareEvents);
+  const { asOf, knownAt } = horizon;
+  const visible =
+    asOf === undefined && knownAt === undefined
+      ? events.slice()
+      : events.filter(
+          (e) =>
+            (asOf === undefined || e.occurredAt <= asOf) &&
+            (knownAt === undefined || e.recordedAt <= knownAt),
+        );
+  return inOrder(visible) ? visible : visible.sort(compareEvents);
+}
+
+/** Streams mostly arrive in order; checking is cheaper than sorting. */
+function inOrder(events: readonly UnitEvent[]): boolean {
+  for (let i = 1; i < events.length; i++) {
+    if (compareEvents(events[i - 1] as UnitEvent, events[i] as UnitEvent) > 0) return false;
+  }
+  return true;
 }
 
 export type ShipmentStatus = 'dispatched' | 'held' | 'released' | 'delivered' | 'installed' | 'cancelled';
@@ -50,14 +61,16 @@ export function foldShipment(sorted: readonly UnitEvent[]): ShipmentView {
   return view;
 }
 
-function shipmentCounters(status: ShipmentView['status'], quantity: number): Counters {
-  const c = zeroCounters();
-  if (status === 'dispatched' || status === 'released') c.inTransit = quantity;
-  else if (status === 'held') c.held = quantity;
-  else if (status === 'delivered') c.delivered = quantity;
-  else if (status === 'installed') c.installed = quantity;
-  return c;
-}
+/** The counter a shipment's goods count in, by its status: none once cancelled, or while never dispatched. */
+const SHIPMENT_COUNTER: Record<ShipmentView['status'], CounterName | undefined> = {
+  dispatched: 'inTransit',
+  released: 'inTransit',
+  held: 'held',
+  delivered: 'delivered',
+  installed: 'installed',
+  cancelled: undefined,
+  unknown: undefined,
+};
 
 /** The rows a unit names at a horizon: the contract lists a row once a dispatch, adjustment or allocation names it. */
 export function rowsNamed(sorted: readonly UnitEvent[]): Set<RowKey> {
@@ -72,42 +85,58 @@ export function rowsNamed(sorted: readonly UnitEvent[]): Set<RowKey> {
 
 /**
  * What a unit adds to each row it names, at a horizon. Every row named gets an entry (zero if nothing counts),
- * so that a row appears in a listing as soon as anything names it.
+ * so that a row appears in a listing as soon as anything names it. One pass over the sorted events; this is
+ * the projector's and every replay's inner loop, so it allocates only the map and its counters.
  */
 export function contributionOf(events: readonly UnitEvent[], horizon: Horizon = NOW): Map<RowKey, Counters> {
   const sorted = visibleAt(events, horizon);
   const contribution = new Map<RowKey, Counters>();
-  for (const row of rowsNamed(sorted)) contribution.set(row, zeroCounters());
-  const add = (row: RowKey, counters: Counters) =>
-    contribution.set(row, addCounters(contribution.get(row) ?? zeroCounters(), counters));
-
-  const first = sorted[0];
-  if (!first) return contribution;
-  if (first.type.startsWith('shipment.')) {
-    const view = foldShipment(sorted);
-    if (view.dispatch) {
-      const { destination, sku, quantity } = view.dispatch.data;
-      add(rowKey(destination.providerId, sku), shipmentCounters(view.status, quantity));
-    }
-  } else if (first.type.startsWith('allocation.')) {
-    let created: Extract<UnitEvent, { type: 'allocation.created' }> | undefined;
-    let released = false;
-    for (const e of sorted) {
-      if (e.type === 'allocation.created') created = e;
-      else if (e.type === 'allocation.released') released = true;
-    }
-    if (created && !released) {
-      add(rowKey(created.data.providerId, created.data.sku), {
-        ...zeroCounters(),
-        allocated: created.data.quantity,
-      });
-    }
-  } else {
-    for (const e of sorted) {
-      if (e.type === 'inventory.adjusted') {
-        add(rowKey(e.data.providerId, e.data.sku), { ...zeroCounters(), installed: e.data.delta });
-      }
+  let dispatchRow: RowKey | undefined;
+  let quantity = 0;
+  let status: ShipmentView['status'] = 'unknown';
+  let createdRow: RowKey | undefined;
+  let allocated = 0;
+  let released = false;
+  for (const e of sorted) {
+    switch (e.type) {
+      case 'shipment.dispatched':
+        dispatchRow = rowKey(e.data.destination.providerId, e.data.sku);
+        name(contribution, dispatchRow);
+        quantity = e.data.quantity;
+        status = 'dispatched';
+        break;
+      case 'shipment.held':
+      case 'shipment.released':
+      case 'shipment.delivered':
+      case 'shipment.installed':
+      case 'shipment.cancelled':
+        status = e.type.slice(9) as ShipmentStatus;
+        break;
+      case 'allocation.created':
+        createdRow = rowKey(e.data.providerId, e.data.sku);
+        name(contribution, createdRow);
+        allocated = e.data.quantity;
+        break;
+      case 'allocation.released':
+        released = true;
+        break;
+      case 'inventory.adjusted':
+        name(contribution, rowKey(e.data.providerId, e.data.sku)).installed += e.data.delta;
+        break;
     }
   }
+  const counter = dispatchRow ? SHIPMENT_COUNTER[status] : undefined;
+  if (dispatchRow && counter) name(contribution, dispatchRow)[counter] += quantity;
+  if (createdRow && !released) name(contribution, createdRow).allocated += allocated;
   return contribution;
+}
+
+/** The row's counters in a contribution, created at zero the first time the row is named. */
+function name(contribution: Map<RowKey, Counters>, row: RowKey): Counters {
+  let counters = contribution.get(row);
+  if (!counters) {
+    counters = zeroCounters();
+    contribution.set(row, counters);
+  }
+  return counters;
 }

@@ -26,10 +26,14 @@ describe('the pipeline over HTTP', () => {
     const res = await rt.post('/v1/events', dispatched('SH-1', 512));
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({
-      accepted: [{ eventId: 'SH-1-d', type: 'shipment.dispatched', status: 'accepted', href: '/v1/events/SH-1-d' }],
+      accepted: [
+        { eventId: 'SH-1-d', type: 'shipment.dispatched', status: 'accepted', href: '/v1/events/SH-1-d' },
+      ],
     });
     await rt.settle();
-    const availability = (await (await rt.get('/v1/availability?sku=H20')).json()) as { providers: unknown[] };
+    const availability = (await (await rt.get('/v1/availability?sku=H20')).json()) as {
+      providers: unknown[];
+    };
     expect(availability.providers).toEqual([
       expect.objectContaining({ providerId: 'alibaba-cloud', inTransit: 512, installed: 0 }),
     ]);

@@ -1,4 +1,9 @@
-import { type AttributeValue, type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  ScanCommand,
+  type ScanCommandOutput,
+} from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { compareEvents, type RecordedEvent } from '../events/catalogue.ts';
 import { addCounters, type Counters, zeroCounters } from '../projections/counters.ts';
@@ -42,7 +47,10 @@ export function planRebuild(events: readonly RecordedEvent[]): RebuildPlan {
   let latestOccurredAt = '';
   for (const { stream, ...event } of events) {
     let list = byStream.get(stream);
-    if (!list) byStream.set(stream, (list = []));
+    if (!list) {
+      list = [];
+      byStream.set(stream, list);
+    }
     list.push(event as UnitEvent);
     if (event.recordedAt > lastRecordedAt) lastRecordedAt = event.recordedAt;
     if (event.occurredAt > latestOccurredAt) latestOccurredAt = event.occurredAt;
@@ -69,7 +77,11 @@ export function planRebuild(events: readonly RecordedEvent[]): RebuildPlan {
 }
 
 /** The items of a plan, in the projections table's formats (counters aside: they go last). */
-export function planItems(plan: RebuildPlan): { units: Record<string, unknown>[]; members: Record<string, unknown>[]; counters: Record<string, unknown>[] } {
+export function planItems(plan: RebuildPlan): {
+  units: Record<string, unknown>[];
+  members: Record<string, unknown>[];
+  counters: Record<string, unknown>[];
+} {
   const members = new Map<string, Record<string, unknown>>();
   for (const [row, stream] of plan.members) {
     const { sku, providerId } = parseRowKey(row);
@@ -210,7 +222,12 @@ export async function scanEventItems(
 
 async function isEmpty(client: DynamoDBClient, table: string): Promise<boolean> {
   const out = await client.send(
-    new ScanCommand({ TableName: table, Limit: 1, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': PK } }),
+    new ScanCommand({
+      TableName: table,
+      Limit: 1,
+      ProjectionExpression: '#pk',
+      ExpressionAttributeNames: { '#pk': PK },
+    }),
   );
   return (out.Items ?? []).length === 0 && !out.LastEvaluatedKey;
 }

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { LagSampler } from './lag.ts';
+import { type LoadResult, runLoad } from './load.ts';
+import { RssSampler, rssMiB } from './memory.ts';
+import { type BenchResult, percentile, progress, result } from './report.ts';
+import { ANALYST_KEY, type BenchStack, PARTNER_KEY } from './stack.ts';
+
+export interface IngestSizes {
+  durationS: number;
+  /** Load on both servers before anything is timed: DynamoDB Local's JVM starts cold, and so does V8. */
+  warmupS: number;
+  connections: number[];
+  lagIntervalMs: number;
+  /** How long the pipeline may take to drain the backlog a run leaves. */
+  settleTimeoutMs: number;
+}
+
+interface Run {
+  connections: number;
+  eventsPerS: number;
+  p50: number;
+  p99: number;
+}
+
+const AUTH = { authorization: `Bearer ${PARTNER_KEY}` };
+
+const MODES = [
+  { name: 'single', eventsPerRequest: 1 },
+  { name: 'batch10', eventsPerRequest: 10 },
+] as const;
+
+/**
+ * Events accepted per second over HTTP, ours against the floor at each connection count, the floor first
+ * and the pipeline drained after each of ours, so that no run pays for another's backlog. Lag markers run
+ * alongside ours, and the process's RSS is sampled throughout.
+ */
+export async function benchIngest(
+  stack: BenchStack,
+  sizes: IngestSizes,
+): Promise<{ results: BenchResult[]; notes: string[] }> {
+  const id = randomUUID().slice(0, 6);
+  const results: BenchResult[] = [];
+  const notes: string[] = [];
+  const warmup = {
+    connections: sizes.connections.at(-1) ?? 10,
+    durationS: sizes.warmupS,
+    eventsPerRequest: 10,
+  };
+  if (sizes.warmupS > 0) {
+    await runLoad({ ...warmup, url: stack.floorUrl, path: '/floor', headers: {}, prefix: `WF${id}` });
+    await runLoad({
+      ...warmup,
+      url: stack.runtime.url,
+      path: '/v1/events',
+      headers: AUTH,
+      prefix: `WO${id}`,
+    });
+    await stack.settle(sizes.settleTimeoutMs);
+  }
+  const idle = rssMiB();
+  const rss = new RssSampler();
+  rss.start();
+
+  for (const mode of MODES) {
+    const runs: { floor: Run; ours: Run }[] = [];
+    const lags: number[] = [];
+    let unseen = 0;
+    for (const connections of sizes.connections) {
+      const job = {
+        connections,
+        durationS: sizes.durationS,
+        eventsPerRequest: mode.eventsPerRequest,
+      };
+      const floor = runOf(
+        connections,
+        mode.eventsPerRequest,
+        await runLoad({
+          ...job,
+          url: stack.floorUrl,
+          path: '/floor',
+          headers: {},
+          prefix: `F${id}-${mode.name}-${connections}`,
+        }),
+      );
+      const sampler = new LagSampler({
+        url: stack.runtime.url,
+        partnerKey: PARTNER_KEY,
+        analystKey: ANALYST_KEY,
+        prefix: `LAG${id}-${mode.name}-${connections}`,
+        intervalMs: sizes.lagIntervalMs,
+      });
+      const out = await runLoad(
+        {
+          ...job,
+          url: stack.runtime.url,
+          path: '/v1/events',
+          headers: AUTH,
+          prefix: `O${id}-${mode.name}-${connections}`,
+        },
+        () => sampler.start(),
+      );
+      if (out.non2xx > 0 || out.errors > 0)
+        notes.push(
+          `ingest.${mode.name} at ${connections} connections: ${JSON.stringify(out.statuses)}, ${out.errors} errors`,
+        );
+      const ours = runOf(connections, mode.eventsPerRequest, out);
+      const drained = Date.now();
+      const lag = await sampler.finish(sizes.settleTimeoutMs);
+      lags.push(...lag.lags);
+      unseen += lag.unseen;
+      await stack.settle(sizes.settleTimeoutMs);
+      runs.push({ floor, ours });
+      progress(
+        `ingest.${mode.name} at ${connections} connections: ${Math.round(ours.eventsPerS)} events/s ` +
+          `(floor ${Math.round(floor.eventsPerS)}), drained in ${((Date.now() - drained) / 1000).toFixed(1)} s`,
+      );
+    }
+
+    const peak = (pick: (r: { floor: Run; ours: Run }) => Run) =>
+      runs.map(pick).reduce((best, run) => (run.eventsPerS > best.eventsPerS ? run : best));
+    const ours = peak((r) => r.ours);
+    const floor = peak((r) => r.floor);
+    const floorAtOurs = runs.find((r) => r.ours === ours)?.floor ?? floor;
+    const name = `ingest.${mode.name}`;
+    results.push(
+      result(name, ours.eventsPerS, 'events/s', {
+        baseline: floor.eventsPerS,
+        target: { on: 'ratio', op: '>=', limit: 0.7 },
+      }),
+    );
+    for (const run of runs) {
+      results.push(
+        result(`${name}.c${run.ours.connections}`, run.ours.eventsPerS, 'events/s', {
+          baseline: run.floor.eventsPerS,
+        }),
+      );
+    }
+    results.push(result(`${name}.p50`, ours.p50, 'ms', { baseline: floorAtOurs.p50 }));
+    results.push(result(`${name}.p99`, ours.p99, 'ms', { baseline: floorAtOurs.p99 }));
+    notes.push(
+      `${name}: peak at ${ours.connections} connections (floor's peak at ${floor.connections}); ` +
+        `latencies at ${ours.connections} connections against the floor's at the same count.`,
+    );
+
+    const lagName = mode.name === 'single' ? 'lag' : `lag.${mode.name}`;
+    results.push(result(`${lagName}.p50`, percentile(lags, 50), 'ms'));
+    results.push(
+      result(`${lagName}.p99`, percentile(lags, 99), 'ms', {
+        target: mode.name === 'single' ? { on: 'value', op: '<', limit: 1000 } : undefined,
+      }),
+    );
+    notes.push(
+      `${lagName}: ${lags.length} markers during ${name} runs` +
+        (unseen > 0 ? `, ${unseen} not projected within the wait and counted at the wait` : ''),
+    );
+  }
+
+  results.push(result('memory.rssPeak', rss.stop(), 'MiB', { baseline: idle }));
+  notes.push(
+    'memory.rssPeak: the bench process (API, bus, recorder, projector, floor) against its RSS before the load.',
+  );
+  return { results, notes };
+}
+
+function runOf(connections: number, eventsPerRequest: number, out: LoadResult): Run {
+  return {
+    connections,
+    eventsPerS: (out.ok * eventsPerRequest) / out.durationS,
+    p50: out.latencyP50,
+    p99: out.latencyP99,
+  };
+}

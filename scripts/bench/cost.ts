@@ -124,8 +124,12 @@ export async function benchCost(
       .filter(([k]) => k !== 'total')
       .map(([k, v]) => `${k} $${v.toFixed(3)}`)
       .join(', ');
+    const dynamoCalls = Object.entries(used.calls)
+      .map(([command, n]) => `${command} ${(n / events).toFixed(2)}`)
+      .join(', ');
     notes.push(
-      `cost${mode}: ${events} events; write units per event by command: ${byCommand}; dollars per million: ${items}.`,
+      `cost${mode}: ${events} events; write units per event by command: ${byCommand}; ` +
+        `DynamoDB calls per event: ${dynamoCalls}; dollars per million: ${items}.`,
     );
   }
   return { results, notes };

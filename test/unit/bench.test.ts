@@ -27,7 +27,7 @@ const TINY: BenchSizes = {
   ingest: { durationS: 1, warmupS: 0, connections: [2], lagIntervalMs: 200, settleTimeoutMs: 30_000 },
   cost: { events: 20, connections: 2, settleTimeoutMs: 30_000 },
   query: { small: 20, large: 200, samples: 3, asOfSamples: 2 },
-  rebuild: { events: 200, segments: 2 },
+  rebuild: { events: 200, segments: 2, repeats: 2 },
   fold: { events: 1_000, repeats: 1 },
   coldstart: { samples: 1 },
 };

@@ -45,4 +45,21 @@ describe('the pipeline over HTTP', () => {
       stream: 'shipment:SH-1',
     });
   });
+
+  it('does not count an event dated in the future until its time has come', async () => {
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    const future = { ...dispatched('SH-FUTURE', 64, 'future-cloud'), occurredAt: tomorrow };
+    expect((await rt.post('/v1/events', future)).status).toBe(202);
+    await rt.settle();
+    type Availability = { providers: { providerId: string; inTransit: number }[] };
+    const now = (await (
+      await rt.get('/v1/availability?sku=H20&provider=future-cloud')
+    ).json()) as Availability;
+    expect(now.providers).toEqual([]);
+    const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    const then = (await (
+      await rt.get(`/v1/availability?sku=H20&provider=future-cloud&asOf=${encodeURIComponent(later)}`)
+    ).json()) as Availability;
+    expect(then.providers).toEqual([expect.objectContaining({ providerId: 'future-cloud', inTransit: 64 })]);
+  });
 });

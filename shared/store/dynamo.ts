@@ -19,17 +19,3 @@ export function createDynamoClient(options: DynamoOptions = {}): DynamoDBClient 
   }
   return new DynamoDBClient(config);
 }
-
-/** True for the SDK errors that mean "try again later", as opposed to "this will never work". */
-export function isThrottle(error: unknown): boolean {
-  const name = (error as { name?: string } | undefined)?.name ?? '';
-  return (
-    name === 'ProvisionedThroughputExceededException' ||
-    name === 'ThrottlingException' ||
-    name === 'RequestLimitExceeded' ||
-    name === 'LimitExceededException'
-  );
-}
-
-export const errorName = (error: unknown): string =>
-  (error as { name?: string } | undefined)?.name ?? 'Error';

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../../shared/events/catalogue.ts';
-import { addCounters, type Counters, zeroCounters } from '../../shared/projections/counters.ts';
+import type { Counters } from '../../shared/projections/counters.ts';
 import type { RowKey } from '../../shared/projections/rows.ts';
-import { contributionOf, type UnitEvent } from '../../shared/projections/unit.ts';
+import { foldAvailability, UnitFold } from '../../shared/projections/unit.ts';
 import { planRebuild } from '../../shared/projector/rebuild.ts';
 import { openingBalances, recordedRange } from './events.ts';
 import { type BenchResult, median, result } from './report.ts';
@@ -10,29 +10,6 @@ export interface FoldSizes {
   events: number;
   /** Timed repetitions of each loop; the median counts. */
   repeats: number;
-}
-
-/**
- * Availability from scratch, the way the product folds: events grouped by stream, each stream's contribution
- * computed by `contributionOf` over all its events, contributions summed per row.
- */
-export function foldAvailability(events: readonly RecordedEvent[]): Map<RowKey, Counters> {
-  const byStream = new Map<string, UnitEvent[]>();
-  for (const event of events) {
-    let list = byStream.get(event.stream);
-    if (!list) {
-      list = [];
-      byStream.set(event.stream, list);
-    }
-    list.push(event);
-  }
-  const rows = new Map<RowKey, Counters>();
-  for (const list of byStream.values()) {
-    for (const [row, counters] of contributionOf(list)) {
-      rows.set(row, addCounters(rows.get(row) ?? zeroCounters(), counters));
-    }
-  }
-  return rows;
 }
 
 /** The floor: touch the fields a fold reads, and nothing else. */
@@ -77,9 +54,34 @@ export function benchFold(sizes: FoldSizes): BenchResult[] {
   const perSecond = (ms: number) => sizes.events / (ms / 1000);
   const read = perSecond(timeIt(sizes.repeats, () => readEvents(events)));
   const fold = perSecond(timeIt(sizes.repeats, () => foldAvailability(events)));
+  const units = unitsOf(events);
+  const unitFold = perSecond(timeIt(sizes.repeats, () => foldUnits(units)));
   const plan = perSecond(timeIt(sizes.repeats, () => planRebuild(events)));
   return [
     result('fold', fold, 'events/s', { baseline: read, target: { on: 'value', op: '>=', limit: 1_000_000 } }),
+    result('fold.units', unitFold, 'events/s', { baseline: read }),
     result('fold.rebuildPlan', plan, 'events/s', { baseline: read }),
   ];
+}
+
+/** The same events as the projections store holds them: one list per unit (grouping is not timed). */
+function unitsOf(events: readonly RecordedEvent[]): RecordedEvent[][] {
+  const byStream = new Map<string, RecordedEvent[]>();
+  for (const event of events) {
+    const list = byStream.get(event.stream);
+    if (list) list.push(event);
+    else byStream.set(event.stream, [event]);
+  }
+  return [...byStream.values()];
+}
+
+/** What the projector and every `asOf` replay do: fold each unit's events, sum the contributions per row. */
+function foldUnits(units: readonly RecordedEvent[][]): Map<RowKey, Counters> {
+  const rows = new Map<RowKey, Counters>();
+  for (const events of units) {
+    const fold = new UnitFold();
+    for (const event of events) fold.add(event);
+    fold.contributeTo(rows);
+  }
+  return rows;
 }

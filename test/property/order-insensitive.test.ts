@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DATA_SCHEMAS, EventInput, type RecordedEvent, streamOf } from '../../shared/events/catalogue.ts';
+import { toRow } from '../../shared/projections/counters.ts';
+import { parseRowKey } from '../../shared/projections/rows.ts';
+import { foldAvailability } from '../../shared/projections/unit.ts';
 import { projectEvents } from '../../shared/projector/projector.ts';
 import { AvailabilityQueries } from '../../shared/queries/availability.ts';
 import {
@@ -68,6 +71,32 @@ describe('the arbitraries', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('the in-memory fold of any permutation of an event set', () => {
+  it('gives the counters of the reference model, now and at any asOf and knownAt', () => {
+    fc.assert(
+      fc.property(scenarioArb, ({ events, arrivals, horizons }) => {
+        // The fold takes a set (as the store holds it): the first arrival of each event, in arrival order.
+        const permutation = [...new Map(arrivals.flat().map((e) => [e.eventId, e])).values()];
+        for (const horizon of [{}, ...horizons]) {
+          const rows = [...foldAvailability(permutation, horizon)]
+            .map(([row, counters]) => {
+              const { providerId, sku } = parseRowKey(row);
+              return toRow(providerId, sku, counters);
+            })
+            .sort((a, b) => (a.providerId < b.providerId ? -1 : 1));
+          for (const sku of SKUS) {
+            expect(
+              rows.filter((row) => row.sku === sku),
+              JSON.stringify(horizon),
+            ).toEqual(referenceAvailability(events, sku, horizon));
+          }
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });

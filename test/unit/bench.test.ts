@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { dollarsPerMillion } from '../../scripts/bench/cost.ts';
 import { EVENTS_PER_BLOCK, eventAt, recordedHistory } from '../../scripts/bench/events.ts';
-import { foldAvailability, parsedHistory } from '../../scripts/bench/fold.ts';
+import { parsedHistory } from '../../scripts/bench/fold.ts';
 import { type BenchSizes, runBench, SUITES } from '../../scripts/bench/main.ts';
 import {
   formatTable,
@@ -16,6 +16,7 @@ import {
   updateDoc,
 } from '../../scripts/bench/report.ts';
 import { EventInput } from '../../shared/events/catalogue.ts';
+import { foldAvailability } from '../../shared/projections/unit.ts';
 import { planRebuild } from '../../shared/projector/rebuild.ts';
 
 /*

@@ -18,6 +18,11 @@ export interface LocalBusOptions {
   logger?: Logger;
   /** Messages per delivery, as an SQS event source's batch size. */
   batchSize?: number;
+  /**
+   * Deliveries in flight at once, as the concurrent batches an SQS event source hands to Lambda (which
+   * scales much further; one process on a small machine gains little beyond a few). Default 4.
+   */
+  concurrency?: number;
   /** Deliveries of one message before it goes to the dead-letter file, as an SQS redrive policy. */
   maxReceiveCount?: number;
   retryDelayMs?: number;
@@ -39,6 +44,12 @@ interface Pending {
   end: number;
 }
 
+/** A batch handed to the targets; the cursor passes it only once it and every batch before it settled. */
+interface InFlight {
+  records: Pending[];
+  settled: boolean;
+}
+
 interface Append {
   records: JournalRecord[];
   resolve: () => void;
@@ -51,7 +62,12 @@ interface Append {
  * moves a cursor that is saved after each batch, so a crash at any point redelivers rather than loses.
  */
 export class LocalBus {
+  /** Accepted and not yet delivered, in journal order; the first ones may be in flight. */
   private readonly pending: Pending[] = [];
+  private readonly inFlight: InFlight[] = [];
+  private readonly deliveries = new Set<Promise<void>>();
+  /** Cursor saves and compaction, one at a time and in order. */
+  private saving: Promise<void> = Promise.resolve();
   private readonly appends: Append[] = [];
   private flushing = false;
   private size = 0;
@@ -172,24 +188,69 @@ export class LocalBus {
     this.loop ??= this.run();
   }
 
+  /**
+   * Hands out batches in journal order, up to `concurrency` at once. Batches may settle in any order (the
+   * recorder does not care), but the cursor only moves over a prefix of settled ones, so a crash redelivers
+   * whatever was not settled, and perhaps some that were: at least once, as SQS.
+   */
   private async run(): Promise<void> {
     const batchSize = this.options.batchSize ?? RECORDER_DELIVERY.batchSize;
+    const concurrency = this.options.concurrency ?? 4;
     while (!this.stopping) {
-      if (this.pending.length === 0) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-        this.wake = undefined;
+      const handedOut = this.inFlight.reduce((sum, batch) => sum + batch.records.length, 0);
+      const unsettled = this.inFlight.filter((batch) => !batch.settled).length;
+      if (unsettled < concurrency && this.pending.length > handedOut) {
+        this.dispatch({ records: this.pending.slice(handedOut, handedOut + batchSize), settled: false });
         continue;
       }
-      const batch = this.pending.slice(0, batchSize);
-      const done = await this.deliver(batch.map((p) => p.record));
-      if (!done) break;
-      this.pending.splice(0, batch.length);
-      this.cursor = (batch.at(-1) as Pending).end;
-      await this.saveCursor(this.cursor);
-      await this.compactIfIdle();
+      // Woken by an append, a settled batch or stop(); set synchronously after the check, so none is missed.
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
     }
+    await Promise.all(this.deliveries);
+    await this.saving;
+  }
+
+  private dispatch(batch: InFlight): void {
+    this.inFlight.push(batch);
+    const delivery = this.deliver(batch.records.map((p) => p.record))
+      .then((settled) => {
+        batch.settled = settled;
+        if (settled) this.advance();
+      })
+      .catch((error: unknown) => {
+        // Only the dead-letter file's own I/O can fail here: the batch stays in the journal and waits for a
+        // restart, as a message whose visibility timeout never ends would.
+        this.options.logger?.error('local bus delivery failed', errorFields(error));
+      })
+      .finally(() => {
+        this.deliveries.delete(delivery);
+        this.wake?.();
+      });
+    this.deliveries.add(delivery);
+  }
+
+  /** Moves the cursor over the settled batches at the head of the line, and saves it. */
+  private advance(): void {
+    let count = 0;
+    let end = this.cursor;
+    while (this.inFlight[0]?.settled) {
+      const batch = this.inFlight.shift() as InFlight;
+      count += batch.records.length;
+      end = (batch.records.at(-1) as Pending).end;
+    }
+    if (count === 0) return;
+    this.pending.splice(0, count);
+    this.cursor = end;
+    this.saving = this.saving
+      .then(() => this.saveCursor(this.cursor))
+      .then(() => this.compactIfIdle())
+      .catch((error: unknown) => {
+        // The cursor on disk lags behind: a restart redelivers a little more, which the recorder absorbs.
+        this.options.logger?.warn('local bus could not save its cursor', errorFields(error));
+      });
   }
 
   /** Delivers one batch to every route it matches; false when stopped before the batch was settled. */

@@ -157,6 +157,41 @@ describe('LocalBus', () => {
     expect(bus.stats()).toMatchObject({ pending: 0, deadLettered: 0 });
   });
 
+  it('keeps several batches in flight, and saves its cursor only past batches settled in journal order', async () => {
+    const held: (() => void)[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const delivered: string[] = [];
+    const slow: Target = async (deliveries) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      // The first batch hangs until released; the others settle after a moment, so that they overlap.
+      if (deliveries.some((d) => eventIdOf(d) === 'Q-0')) await new Promise<void>((r) => held.push(r));
+      else await new Promise((r) => setTimeout(r, 20));
+      delivered.push(...deliveries.map(eventIdOf));
+      inFlight -= 1;
+      return { batchItemFailures: [] };
+    };
+    const bus = await openBus(slow, { batchSize: 2, concurrency: 3 });
+    await bus.putEvents(Array.from({ length: 10 }, (_, i) => entry(`Q-${i}`)));
+    bus.start();
+
+    await until(() => delivered.length === 8 && held.length === 1);
+    expect(most).toBe(3);
+    const cursorOnDisk = async () =>
+      JSON.parse(await readFile(join(dir, 'cursor.json'), 'utf8').catch(() => '{"offset":0}')).offset;
+    // Later batches settled, but the first did not: a crash now must redeliver it, so the cursor stays put.
+    expect(await cursorOnDisk()).toBe(0);
+    expect(bus.stats().pending).toBe(10);
+
+    (held[0] as () => void)();
+    await until(() => bus.stats().pending === 0);
+    await until(async () => (await cursorOnDisk()) === (await stat(join(dir, 'journal.ndjson'))).size);
+    expect(new Set(delivered)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => `Q-${i}`)));
+    await stop(bus);
+    await expectOnlyFreshDelivery();
+  });
+
   it('redelivers, after a restart, entries accepted by a bus that never delivered them', async () => {
     const idle = await openBus(recorder().target);
     const accepted = ['D-1', 'D-2', 'D-3', 'D-4', 'D-5'];

@@ -18,6 +18,7 @@ import {
   toEventItem,
   toRejectionItem,
 } from './event-item.ts';
+import { ReadCoalescer } from './read-coalescer.ts';
 import { TABLES } from './tables.ts';
 
 const { partitionKey: PK, sortKey: SK, byTimeIndex } = TABLES.events;
@@ -44,6 +45,11 @@ export interface RecorderStats {
  * idempotency mechanism, and a time index for listing. Streams are read from the projections, not here.
  */
 export class DynamoDBEventStore {
+  /** Months this process has seen noted: the set only grows, so they need not be added again. */
+  private readonly notedMonths = new Set<string>();
+  /** Ids asked for by `hashesOf` calls of the same tick, read together. */
+  private readonly hashReads = new ReadCoalescer<string, string>((ids) => this.readHashes(ids));
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
@@ -93,16 +99,29 @@ export class DynamoDBEventStore {
     return out.Item ? (unmarshall(out.Item).hash as string) : '';
   }
 
-  /** The content hashes of those ids that are recorded: one round trip per 100 ids. */
-  async hashesOf(eventIds: readonly string[]): Promise<Map<string, string>> {
-    const unique = [...new Set(eventIds)];
-    const items = await batchGet(
-      this.client,
-      this.table,
-      unique.map((id) => marshall({ [PK]: id, [SK]: EVENT_SK })),
-      { projection: '#pk, #h', names: { '#pk': PK, '#h': 'hash' } },
+  /**
+   * The content hashes of those ids that are recorded. Calls made in the same tick (concurrent requests to
+   * one server) share their reads: one round trip per 100 ids, however many callers asked.
+   */
+  hashesOf(eventIds: readonly string[]): Promise<Map<string, string>> {
+    return this.hashReads.load(eventIds);
+  }
+
+  /** `BatchGetItem` calls of 100 ids each, all in flight at once. */
+  private async readHashes(unique: readonly string[]): Promise<Map<string, string>> {
+    const chunks: string[][] = [];
+    for (let start = 0; start < unique.length; start += 100) chunks.push(unique.slice(start, start + 100));
+    const pages = await Promise.all(
+      chunks.map((ids) =>
+        batchGet(
+          this.client,
+          this.table,
+          ids.map((id) => marshall({ [PK]: id, [SK]: EVENT_SK })),
+          { projection: '#pk, #h', names: { '#pk': PK, '#h': 'hash' } },
+        ),
+      ),
     );
-    return new Map(items.map((item) => [item[PK] as string, item.hash as string]));
+    return new Map(pages.flat().map((item) => [item[PK] as string, item.hash as string]));
   }
 
   /** The event recorded under an id, and any rejected submissions of that id. */
@@ -187,7 +206,8 @@ export class DynamoDBEventStore {
    * time listing never misses a month; the count is added after, so it never runs ahead of the table.
    */
   async noteMonths(occurredAts: readonly string[]): Promise<void> {
-    if (occurredAts.length === 0) return;
+    const months = [...new Set(occurredAts.map(monthBucket))].filter((m) => !this.notedMonths.has(m));
+    if (months.length === 0) return;
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
@@ -195,11 +215,12 @@ export class DynamoDBEventStore {
         UpdateExpression: 'ADD #months :months SET kind = :kind',
         ExpressionAttributeNames: { '#months': 'months' },
         ExpressionAttributeValues: {
-          ':months': { SS: [...new Set(occurredAts.map(monthBucket))] },
+          ':months': { SS: months },
           ':kind': { S: 'stats' },
         },
       }),
     );
+    for (const month of months) this.notedMonths.add(month);
   }
 
   async countRecorded(count: number, lastRecordedAt: string): Promise<void> {

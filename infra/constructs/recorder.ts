@@ -58,10 +58,11 @@ export class Recorder extends Construct {
       code: props.code,
     });
 
-    // The conditional put of an event, the read of a conflicting one and the stats counter item.
+    // Events written by PartiQL INSERT (BatchExecuteStatement: a put that fails on an existing key), the
+    // read of a conflicting one, rejections (PutItem) and the stats counter item.
     this.handler.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:PartiQLInsert', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [props.eventsTable.tableArn],
       }),
     );

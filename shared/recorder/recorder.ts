@@ -3,7 +3,7 @@ import { type ParsedDelivery, parseDelivery } from '../bus/envelope.ts';
 import { streamOf } from '../events/catalogue.ts';
 import { contentHash } from '../events/fingerprint.ts';
 import type { Rejection, StoredEvent } from '../store/event-item.ts';
-import type { RecordOutcome } from '../store/event-store.ts';
+import type { BatchRecordOutcome } from '../store/event-store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import { errorFields, type Logger } from '../util/logger.ts';
 
@@ -14,7 +14,7 @@ export interface Delivery {
 }
 
 export interface EventWriter {
-  record(event: StoredEvent): Promise<RecordOutcome>;
+  recordAll(events: readonly StoredEvent[]): Promise<BatchRecordOutcome[]>;
   reject(rejection: Rejection): Promise<void>;
   noteMonths(occurredAts: readonly string[]): Promise<void>;
   countRecorded(count: number, lastRecordedAt: string): Promise<void>;
@@ -47,9 +47,7 @@ export async function recordDeliveries(
   }
 
   // Messages are independent (each write is conditional on its own key), so the batch is written at once.
-  const outcomes = await Promise.all(
-    parsed.map(({ delivery, parsed: p }) => recordOne(deps, clock, delivery, p)),
-  );
+  const outcomes = await recordAll(deps, clock, parsed);
   let recorded = 0;
   let lastRecordedAt = '';
   outcomes.forEach((outcome, i) => {
@@ -72,60 +70,116 @@ export async function recordDeliveries(
   return { batchItemFailures: failures };
 }
 
-/** Records one delivery: its new `recordedAt`, `done` (duplicate, rejection) or `failed` (to be redelivered). */
-async function recordOne(
+type Outcome = { recordedAt: string } | 'done' | 'failed';
+
+/**
+ * Per delivery: its new `recordedAt`, `done` (a duplicate or a rejection) or `failed` (to be redelivered).
+ * Valid events go to the store together; invalid ones are filed as rejections meanwhile.
+ */
+async function recordAll(
   deps: RecorderDeps,
   clock: Clock,
-  delivery: Delivery,
-  p: ParsedDelivery,
-): Promise<{ recordedAt: string } | 'done' | 'failed'> {
+  parsed: readonly { delivery: Delivery; parsed: ParsedDelivery }[],
+): Promise<Outcome[]> {
   const now = clock.now().toISOString();
-  try {
+  const outcomes: Promise<Outcome>[] = [];
+  const events: StoredEvent[] = [];
+  const positions: number[] = [];
+  parsed.forEach(({ delivery, parsed: p }, index) => {
     if (!p.ok) {
-      if (!p.eventId) {
-        // Nothing to file it under: let it fail through to the dead-letter queue, where an operator sees it.
-        deps.logger?.error('undeliverable message without an event id', { messageId: delivery.messageId });
-        return 'failed';
-      }
-      const raw = p.raw ?? {};
-      await deps.store.reject({
-        eventId: p.eventId,
-        reason: p.reason,
-        receivedAt: now,
-        hash: contentHash({
-          type: String(raw.type),
-          occurredAt: String(raw.occurredAt),
-          data: raw.data,
-          source: String(raw.source),
-        }),
-        type: typeof raw.type === 'string' ? raw.type : undefined,
-        source: typeof raw.source === 'string' ? raw.source : undefined,
-      });
-      return 'done';
+      outcomes[index] = rejectInvalid(deps, delivery, p, now);
+      return;
     }
     const { acceptedAt: _acceptedAt, ...event } = p.event;
-    const hash = contentHash(event);
-    const stored = { ...event, stream: streamOf(event), recordedAt: now, hash } as StoredEvent;
-    const outcome = await deps.store.record(stored);
+    const stored = { ...event, stream: streamOf(event), recordedAt: now, hash: contentHash(event) };
+    events.push(stored as StoredEvent);
+    positions.push(index);
+  });
+  const written: BatchRecordOutcome[] =
+    events.length === 0
+      ? []
+      : await deps.store
+          .recordAll(events)
+          .catch((error: unknown) => events.map(() => ({ kind: 'failed', error })));
+  written.forEach((outcome, i) => {
+    const index = positions[i] as number;
+    outcomes[index] = settle(
+      deps,
+      parsed[index]?.delivery as Delivery,
+      events[i] as StoredEvent,
+      outcome,
+      now,
+    );
+  });
+  return Promise.all(outcomes);
+}
+
+/** What a write's outcome means for its delivery; a conflict is filed as a rejection of the newcomer. */
+async function settle(
+  deps: RecorderDeps,
+  delivery: Delivery,
+  event: StoredEvent,
+  outcome: BatchRecordOutcome,
+  now: string,
+): Promise<Outcome> {
+  try {
+    if (outcome.kind === 'failed') throw outcome.error;
     if (outcome.kind === 'recorded') return { recordedAt: now };
     if (outcome.kind === 'conflict') {
       await deps.store.reject({
         eventId: event.eventId,
         reason: 'eventId was already recorded with different content',
         receivedAt: now,
-        hash,
+        hash: event.hash,
         type: event.type,
         occurredAt: event.occurredAt,
         source: event.source,
         data: event.data,
       });
     }
+    return 'done';
   } catch (error) {
-    deps.logger?.warn('recording failed; will be redelivered', {
-      messageId: delivery.messageId,
-      ...errorFields(error),
-    });
+    return failed(deps, delivery, error);
+  }
+}
+
+/** Files a delivery that can never be recorded as a rejection, so that its sender can see why. */
+async function rejectInvalid(
+  deps: RecorderDeps,
+  delivery: Delivery,
+  p: Extract<ParsedDelivery, { ok: false }>,
+  now: string,
+): Promise<Outcome> {
+  if (!p.eventId) {
+    // Nothing to file it under: let it fail through to the dead-letter queue, where an operator sees it.
+    deps.logger?.error('undeliverable message without an event id', { messageId: delivery.messageId });
     return 'failed';
   }
-  return 'done';
+  const raw = p.raw ?? {};
+  try {
+    await deps.store.reject({
+      eventId: p.eventId,
+      reason: p.reason,
+      receivedAt: now,
+      hash: contentHash({
+        type: String(raw.type),
+        occurredAt: String(raw.occurredAt),
+        data: raw.data,
+        source: String(raw.source),
+      }),
+      type: typeof raw.type === 'string' ? raw.type : undefined,
+      source: typeof raw.source === 'string' ? raw.source : undefined,
+    });
+    return 'done';
+  } catch (error) {
+    return failed(deps, delivery, error);
+  }
+}
+
+function failed(deps: RecorderDeps, delivery: Delivery, error: unknown): 'failed' {
+  deps.logger?.warn('recording failed; will be redelivered', {
+    messageId: delivery.messageId,
+    ...errorFields(error),
+  });
+  return 'failed';
 }

@@ -78,13 +78,15 @@ describe('least privilege', () => {
   });
 
   describe('the recorder', () => {
-    it('writes events (conditional put, conflict read, stats counter) to the events table only', () => {
+    it('writes events (PartiQL insert, conflict read, rejections, stats counter) to the events table only', () => {
       expect(allowedActionsOn(recorder, ids.events)).toEqual([
         'dynamodb:GetItem',
+        'dynamodb:PartiQLInsert',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
       ]);
-      expect(resourcesAllowed(recorder, 'dynamodb:PutItem')).toEqual([{ 'Fn::GetAtt': [ids.events, 'Arn'] }]);
+      for (const action of ['dynamodb:PartiQLInsert', 'dynamodb:PutItem'])
+        expect(resourcesAllowed(recorder, action)).toEqual([{ 'Fn::GetAtt': [ids.events, 'Arn'] }]);
     });
 
     it('has no access to the projections, the keys or the bus', () => {

@@ -1,4 +1,5 @@
 import {
+  BatchExecuteStatementCommand,
   DynamoDBClient,
   GetItemCommand,
   ProvisionedThroughputExceededException,
@@ -244,18 +245,36 @@ describe('recordDeliveries on DynamoDB', () => {
 
 describe('recordDeliveries when writes fail', () => {
   /**
-   * A client of its own whose PutItem is throttled for one event; every other call goes to DynamoDB Local.
+   * A client of its own on which DynamoDB throttles the write of one event (the statement's own error in a
+   * `BatchExecuteStatement` answer, as DynamoDB reports it); every other write goes to DynamoDB Local.
    * Mocking a separate instance leaves the suite's client, used for the assertions, untouched.
    */
   function throttledStoreFor(throttledId: string): DynamoDBEventStore {
     const client = new DynamoDBClient({ region: 'local' });
     const mock = mockClient(client);
-    mock.on(PutItemCommand).callsFake((input: ConstructorParameters<typeof PutItemCommand>[0]) => {
-      if (input.Item?.pk?.S === throttledId && input.Item?.sk?.S === 'event') {
-        throw new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} });
-      }
-      return tables.client.send(new PutItemCommand(input));
-    });
+    mock
+      .on(BatchExecuteStatementCommand)
+      .callsFake(async (input: ConstructorParameters<typeof BatchExecuteStatementCommand>[0]) => {
+        const statements = input.Statements ?? [];
+        const throttled = statements.map((st) => st.Parameters?.[0]?.S === throttledId);
+        const passed = statements.filter((_, i) => !throttled[i]);
+        const out = passed.length
+          ? await tables.client.send(new BatchExecuteStatementCommand({ Statements: passed }))
+          : { Responses: [] };
+        const answers = [...(out.Responses ?? [])];
+        return {
+          Responses: throttled.map((isThrottled) =>
+            isThrottled
+              ? { Error: { Code: 'ProvisionedThroughputExceeded', Message: 'Throughput exceeds the limit' } }
+              : answers.shift(),
+          ),
+        };
+      });
+    mock
+      .on(PutItemCommand)
+      .callsFake((input: ConstructorParameters<typeof PutItemCommand>[0]) =>
+        tables.client.send(new PutItemCommand(input)),
+      );
     mock
       .on(GetItemCommand)
       .callsFake((input: ConstructorParameters<typeof GetItemCommand>[0]) =>
@@ -303,8 +322,8 @@ describe('recordDeliveries when writes fail', () => {
   it('records an event once when its write succeeded but the answer was lost, and SQS redelivered it', async () => {
     // A timeout after DynamoDB applied the put: the recorder cannot tell it from a failure, so SQS redelivers.
     const lostAnswer = {
-      record: async (event: Parameters<DynamoDBEventStore['record']>[0]) => {
-        await store.record(event);
+      recordAll: async (events: Parameters<DynamoDBEventStore['recordAll']>[0]) => {
+        await store.recordAll(events);
         throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
       },
       reject: store.reject.bind(store),
@@ -325,9 +344,35 @@ describe('recordDeliveries when writes fail', () => {
     expect((await store.stats()).eventsRecorded).toBeLessThanOrEqual(1);
   });
 
+  it('reports every message of a batch whose write call failed outright, and records them all when redelivered', async () => {
+    const client = new DynamoDBClient({ region: 'local' });
+    const mock = mockClient(client);
+    mock
+      .on(BatchExecuteStatementCommand)
+      .rejects(Object.assign(new Error('down'), { name: 'ServiceUnavailable' }));
+    mock
+      .on(UpdateItemCommand)
+      .callsFake((input: ConstructorParameters<typeof UpdateItemCommand>[0]) =>
+        tables.client.send(new UpdateItemCommand(input)),
+      );
+    const messages = ['EV-H', 'EV-I', 'EV-J'].map((id) => deliveryOf(accepted(id)));
+
+    const down = await recordDeliveries(
+      { store: new DynamoDBEventStore(client, tables.names.events), clock },
+      messages,
+    );
+    expect(down.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(messages.map((m) => m.messageId));
+    expect((await store.find('EV-H')).event).toBeUndefined();
+
+    const retry = await recordDeliveries({ store, clock }, messages);
+    expect(retry.batchItemFailures).toEqual([]);
+    for (const id of ['EV-H', 'EV-I', 'EV-J']) expect((await store.find(id)).event?.eventId).toBe(id);
+    expect((await store.stats()).eventsRecorded).toBe(3);
+  });
+
   it('fails the whole batch when the months cannot be noted, so that no event is recorded unlisted', async () => {
     const failing = {
-      record: store.record.bind(store),
+      recordAll: store.recordAll.bind(store),
       reject: store.reject.bind(store),
       countRecorded: store.countRecorded.bind(store),
       noteMonths: async () => {
@@ -344,7 +389,7 @@ describe('recordDeliveries when writes fail', () => {
 
   it('keeps recorded events recorded when only the count cannot be written', async () => {
     const failing = {
-      record: store.record.bind(store),
+      recordAll: store.recordAll.bind(store),
       reject: store.reject.bind(store),
       noteMonths: store.noteMonths.bind(store),
       countRecorded: async () => {

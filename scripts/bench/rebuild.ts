@@ -75,8 +75,9 @@ export async function benchRebuild(
       ],
       notes: [
         `rebuild: ${stats.events} events into ${stats.units} units, ${stats.rows} rows and ${stats.items} items; ` +
-          `best of ${sizes.repeats}: scan ${Math.round(stats.scanMs)} ms, fold ${Math.round(stats.foldMs)} ms, ` +
-          `write ${Math.round(stats.writeMs)} ms (rebuilds ${ms(rebuilds.map((r) => r.ms))} ms; ` +
+          `best of ${sizes.repeats}: scan ${Math.round(stats.scanMs)} ms (${stats.writtenDuringScan} items written ` +
+          `meanwhile), fold ${Math.round(stats.foldMs)} ms, write ${Math.round(stats.writeMs)} ms ` +
+          `(rebuilds ${ms(rebuilds.map((r) => r.ms))} ms; ` +
           `raw scans ${ms(scans)} ms; ${sizes.segments} segments).`,
       ],
     };

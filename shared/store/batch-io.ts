@@ -54,16 +54,122 @@ export async function batchPut(
   const unique = new Map(items.map((item) => [JSON.stringify([item.pk, item.sk]), item]));
   const all = [...unique.values()];
   for (let start = 0; start < all.length; start += 25) {
-    let pending: WriteRequest[] | undefined = all
-      .slice(start, start + 25)
-      .map((item) => ({ PutRequest: { Item: marshall(item) } }));
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      if (attempt > 8) throw new Error('BatchWriteItem left items unprocessed after 8 retries');
-      const out: BatchWriteItemCommandOutput = await client.send(
-        new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
+    await writeBatch(
+      client,
+      table,
+      all.slice(start, start + 25).map((item) => ({ PutRequest: { Item: marshall(item) } })),
+    );
+  }
+}
+
+/** One BatchWriteItem of at most 25 requests, what DynamoDB leaves unprocessed retried with backoff. */
+async function writeBatch(client: DynamoDBClient, table: string, requests: WriteRequest[]): Promise<void> {
+  let pending: WriteRequest[] | undefined = requests;
+  for (let attempt = 0; pending && pending.length > 0; attempt++) {
+    if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+    if (attempt > 8) throw new Error('BatchWriteItem left items unprocessed after 8 retries');
+    const out: BatchWriteItemCommandOutput = await client.send(
+      new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
+    );
+    pending = out.UnprocessedItems?.[table];
+  }
+}
+
+/**
+ * Writes items as they are handed over, for a producer that makes them faster than one request at a time could
+ * take them: a request goes out as soon as 25 items are queued, at most `concurrency` at once, each retried
+ * like `batchPut`'s. A short batch waits for more items, unless someone waits on `drained` or `flush` (the
+ * producer has paused, so nothing more comes meanwhile). The keys must be unique across everything written:
+ * nothing is deduplicated, and a put and a delete of one key could land in either order. The first failure
+ * stops all sending; `drained`, `flush` and any later `put` then give it.
+ */
+export class BatchWriter {
+  private readonly queue: WriteRequest[] = [];
+  /** Index of the first queued request not yet sent: the queue is compacted now and then, not shifted. */
+  private head = 0;
+  private requestsInFlight = 0;
+  private itemsInFlight = 0;
+  private failure: unknown;
+  private waiters: { below: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** Items written, acknowledged by DynamoDB. */
+  written = 0;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+    readonly concurrency = 8,
+  ) {}
+
+  /** Items handed over and not yet written. */
+  get backlog(): number {
+    return this.queue.length - this.head + this.itemsInFlight;
+  }
+
+  put(item: Record<string, AttributeValue>): void {
+    this.enqueue({ PutRequest: { Item: item } });
+  }
+
+  delete(key: Record<string, AttributeValue>): void {
+    this.enqueue({ DeleteRequest: { Key: key } });
+  }
+
+  /** Resolves once at most `below` items wait to be written: backpressure for a producer that can pause. */
+  drained(below = this.concurrency * 25 * 2): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.backlog <= below) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ below, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Resolves once everything handed over so far is written. */
+  flush(): Promise<void> {
+    return this.drained(0);
+  }
+
+  private enqueue(request: WriteRequest): void {
+    if (this.failure !== undefined) throw this.failure;
+    this.queue.push(request);
+    this.pump();
+  }
+
+  /** Starts requests while slots are free: full batches, or short ones too while someone waits. */
+  private pump(): void {
+    while (this.requestsInFlight < this.concurrency && this.failure === undefined) {
+      const queued = this.queue.length - this.head;
+      if (queued === 0 || (queued < 25 && this.waiters.length === 0)) return;
+      const requests = this.queue.slice(this.head, this.head + 25);
+      this.head += requests.length;
+      if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      this.requestsInFlight++;
+      this.itemsInFlight += requests.length;
+      writeBatch(this.client, this.table, requests).then(
+        () => {
+          this.written += requests.length;
+          this.done(requests.length);
+        },
+        (error: unknown) => {
+          this.failure ??= error;
+          this.done(requests.length);
+        },
       );
-      pending = out.UnprocessedItems?.[table];
+    }
+  }
+
+  private done(items: number): void {
+    this.requestsInFlight--;
+    this.itemsInFlight -= items;
+    this.pump();
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiting) {
+      if (this.failure !== undefined) waiter.reject(this.failure);
+      else if (this.backlog <= waiter.below) waiter.resolve();
+      else this.waiters.push(waiter);
     }
   }
 }

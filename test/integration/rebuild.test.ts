@@ -1,7 +1,8 @@
 import { PutItemCommand, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { recordedHistory } from '../../scripts/bench/events.ts';
 import { parseRebuildArgs, UsageError } from '../../scripts/rebuild.ts';
 import type { RecordedEvent } from '../../shared/events/catalogue.ts';
 import { contentHash } from '../../shared/events/fingerprint.ts';
@@ -10,6 +11,7 @@ import { ProjectionsNotEmptyError, planRebuild, rebuildProjections } from '../..
 import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
 import { DynamoDBProjectionStore } from '../../shared/store/projection-store.ts';
 import type { Clock } from '../../shared/util/clock.ts';
+import { createLogger } from '../../shared/util/logger.ts';
 import {
   allocationCreatedEvent,
   allocationReleasedEvent,
@@ -23,6 +25,26 @@ import {
   shipmentEvent,
 } from '../support/arbitraries.ts';
 import { createTestTables, type TestTables } from '../support/dynamo.ts';
+
+/**
+ * The rows the scan names memberships by, skewed on demand: the rebuild must still write exactly the
+ * memberships the fold gives, whatever `rowsNamed` says while it scans.
+ */
+const naming = vi.hoisted(() => ({ skewed: false }));
+vi.mock('../../shared/projections/unit.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../shared/projections/unit.ts')>();
+  return {
+    ...actual,
+    rowsNamed: (events: Parameters<typeof actual.rowsNamed>[0]) => {
+      const rows = actual.rowsNamed(events);
+      if (!naming.skewed) return rows;
+      // Allocations name nothing, and shipments name a row no unit has as well as their own.
+      if (events.some((e) => e.type === 'allocation.created')) return new Set<string>();
+      if (events.some((e) => e.type === 'shipment.dispatched')) rows.add('H20#nobody');
+      return rows;
+    },
+  };
+});
 
 /*
  * A rebuild must give exactly the projections the projector built from the same events, item for item, so that
@@ -177,6 +199,53 @@ describe('rebuildProjections', () => {
       { numRuns: 6 },
     );
   }, 180_000);
+
+  it('gives the projector’s projections for a history of over a hundred units, written in many batches', async () => {
+    const events = recordedHistory(300, 'RB');
+    const source = await tables('rebuild-src');
+    const target = await tables('rebuild-dst');
+    await record(source, events);
+    await projectAll(source, [events.slice(0, 150), events.slice(150)]);
+
+    const stats = await rebuildProjections(
+      source.client,
+      { events: source.names.events, projections: target.names.projections },
+      { clock, segments: 4, writeConcurrency: 3 },
+    );
+
+    expect(await projectionsOf(target)).toEqual(await projectionsOf(source));
+    expect(stats).toMatchObject({ events: 300, units: new Set(events.map((e) => e.stream)).size });
+    // Units and memberships of over a hundred streams: more than two rounds of three batches of 25.
+    expect(stats.items).toBeGreaterThan(25 * 3 * 2);
+  }, 120_000);
+
+  it('writes the fold’s memberships even where the scan named other rows', async () => {
+    const events = history();
+    const source = await tables('rebuild-src');
+    const target = await tables('rebuild-dst');
+    await record(source, events);
+    await projectAll(source, [events]);
+
+    const logged: { message: string; count?: number }[] = [];
+    const logger = createLogger({ level: 'warn', write: (line) => logged.push(JSON.parse(line)) });
+    naming.skewed = true;
+    let stats: Awaited<ReturnType<typeof rebuildProjections>>;
+    try {
+      stats = await rebuildProjections(
+        source.client,
+        { events: source.names.events, projections: target.names.projections },
+        { clock, logger },
+      );
+    } finally {
+      naming.skewed = false;
+    }
+
+    expect(await projectionsOf(target)).toEqual(await projectionsOf(source));
+    // The four dispatched shipments' memberships of the row nobody has, and that row's provider SKU item.
+    expect(logged).toMatchObject([{ message: 'rebuild removes memberships that no unit has', count: 4 }]);
+    const items = await scanAll(target, target.names.projections);
+    expect(stats.items).toBe(items.length - 2);
+  });
 
   it('refuses a projections table that holds anything, and leaves it as it was', async () => {
     const source = await tables('rebuild-src');

@@ -64,29 +64,9 @@ export class DynamoDBEventStore {
     private readonly table: string,
   ) {}
 
-  /** Writes the event once; a second delivery of the same content is a no-op, other content a conflict. */
-  async record(event: StoredEvent): Promise<RecordOutcome> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: marshall(toEventItem(event), { removeUndefinedValues: true }),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { kind: 'recorded' };
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
-      const existingHash = old ? (unmarshall(old).hash as string) : await this.hashOf(event.eventId);
-      return existingHash === event.hash ? { kind: 'duplicate' } : { kind: 'conflict', existingHash };
-    }
-  }
-
   /**
-   * Records a batch of events, each once, as `record` does, in one round trip per 25: PartiQL `INSERT`
+   * Records a batch of events, each once (a redelivery of the same content is a no-op, other content a
+   * conflict), in one round trip per 25: PartiQL `INSERT`
    * through `BatchExecuteStatement`, which fails an event whose key exists (`DuplicateItem`) and leaves the
    * others alone, at the price of plain writes (a transaction would double it and fail all for one). An
    * event found there is compared by hash; one whose statement failed for a passing reason (throttling) or

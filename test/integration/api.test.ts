@@ -191,7 +191,8 @@ async function record(body: EventBody, source: string): Promise<DomainEvent> {
     recordedAt: NOW.toISOString(),
     hash: contentHash({ ...event, source }),
   };
-  await events.record(stored);
+  const [outcome] = await events.recordAll([stored]);
+  expect(outcome?.kind).toBe('recorded');
   return event;
 }
 

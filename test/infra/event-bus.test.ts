@@ -1,39 +1,31 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toCdkEventPattern } from '../../infra/constructs/event-bus.ts';
 import { BUS, ROUTES } from '../../shared/bus/routes.ts';
-import {
-  logicalId,
-  onlyResource,
-  queuePolicyStatements,
-  SYNTH_TIMEOUT,
-  type Synthesized,
-  synthesize,
-} from './synth.ts';
+import { logicalId, onlyResource, queuePolicyStatements, synthesizeStages } from './synth.ts';
 
 describe('event bus', () => {
-  let dev: Synthesized;
-  let prod: Synthesized;
-  beforeAll(() => {
-    dev = synthesize('dev');
-    prod = synthesize('prod');
-  }, SYNTH_TIMEOUT);
+  const stages = synthesizeStages();
 
   it('is a custom bus named after the shared bus name and the stage', () => {
-    expect(onlyResource(dev.template, 'AWS::Events::EventBus').properties.Name).toBe(`${BUS.name}-dev`);
-    expect(onlyResource(prod.template, 'AWS::Events::EventBus').properties.Name).toBe(`${BUS.name}-prod`);
+    expect(onlyResource(stages.dev.template, 'AWS::Events::EventBus').properties.Name).toBe(
+      `${BUS.name}-dev`,
+    );
+    expect(onlyResource(stages.prod.template, 'AWS::Events::EventBus').properties.Name).toBe(
+      `${BUS.name}-prod`,
+    );
   });
 
   it('archives everything the API publishes on it, longer in prod', () => {
-    const busId = logicalId(dev.stack, dev.stack.eventBus.bus);
-    const archive = onlyResource(dev.template, 'AWS::Events::Archive').properties;
+    const busId = logicalId(stages.dev.stack, stages.dev.stack.eventBus.bus);
+    const archive = onlyResource(stages.dev.template, 'AWS::Events::Archive').properties;
     expect(archive.SourceArn).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
     expect(archive.EventPattern).toEqual({ source: [BUS.source] });
     expect(archive.RetentionDays).toBe(7);
-    expect(onlyResource(prod.template, 'AWS::Events::Archive').properties.RetentionDays).toBe(365);
+    expect(onlyResource(stages.prod.template, 'AWS::Events::Archive').properties.RetentionDays).toBe(365);
   });
 
   it('has one rule per shared route, on the bus, whose event pattern equals the route’s', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const rules = template.findResources('AWS::Events::Rule');
     expect(Object.keys(rules)).toHaveLength(ROUTES.length);
     for (const route of ROUTES) {
@@ -46,7 +38,7 @@ describe('event bus', () => {
   });
 
   it('delivers recorder routes to the recorder queue, with retries and the recorder DLQ behind them', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const queueId = logicalId(stack, stack.recorder.queue);
     const dlqId = logicalId(stack, stack.recorder.deadLetterQueue);
     for (const route of ROUTES.filter((r) => r.target === 'recorder')) {
@@ -63,7 +55,7 @@ describe('event bus', () => {
   });
 
   it('lets only its rules send to the recorder queue and its DLQ', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const ruleArns = ROUTES.map((r) => ({
       'Fn::GetAtt': [logicalId(stack, stack.eventBus.rules.get(r.id)!), 'Arn'],
     }));

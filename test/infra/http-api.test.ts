@@ -1,21 +1,16 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACCESS_LOG_FORMAT } from '../../infra/constructs/http-api.ts';
-import { logicalId, onlyResource, SYNTH_TIMEOUT, type Synthesized, synthesize } from './synth.ts';
+import { logicalId, onlyResource, synthesizeStages } from './synth.ts';
 
 describe('HTTP API', () => {
-  let dev: Synthesized;
-  let prod: Synthesized;
-  beforeAll(() => {
-    dev = synthesize('dev');
-    prod = synthesize('prod');
-  }, SYNTH_TIMEOUT);
+  const stages = synthesizeStages();
 
   it('is an API Gateway HTTP API', () => {
-    expect(onlyResource(dev.template, 'AWS::ApiGatewayV2::Api').properties.ProtocolType).toBe('HTTP');
+    expect(onlyResource(stages.dev.template, 'AWS::ApiGatewayV2::Api').properties.ProtocolType).toBe('HTTP');
   });
 
   it('sends every request to the Hono Lambda (payload format 2.0)', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const integration = onlyResource(template, 'AWS::ApiGatewayV2::Integration');
     expect(integration.properties).toMatchObject({
       IntegrationType: 'AWS_PROXY',
@@ -29,18 +24,18 @@ describe('HTTP API', () => {
   });
 
   it('deploys a single auto-deployed $default stage, throttled per stage', () => {
-    expect(onlyResource(dev.template, 'AWS::ApiGatewayV2::Stage').properties).toMatchObject({
+    expect(onlyResource(stages.dev.template, 'AWS::ApiGatewayV2::Stage').properties).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
     });
-    expect(onlyResource(prod.template, 'AWS::ApiGatewayV2::Stage').properties).toMatchObject({
+    expect(onlyResource(stages.prod.template, 'AWS::ApiGatewayV2::Stage').properties).toMatchObject({
       DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
     });
   });
 
   it('writes a JSON access log line per request to a log group with retention', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const logGroupId = logicalId(stack, stack.httpApi.accessLogs);
     const { AccessLogSettings } = onlyResource(template, 'AWS::ApiGatewayV2::Stage').properties as {
       AccessLogSettings: { DestinationArn: unknown; Format: string };
@@ -52,7 +47,7 @@ describe('HTTP API', () => {
   });
 
   it('lets only this API invoke the handler', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const permission = onlyResource(template, 'AWS::Lambda::Permission').properties;
     expect(permission).toMatchObject({
       Action: 'lambda:InvokeFunction',

@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HandlerFunction } from '../../infra/constructs/handler-function.ts';
 import type { TrackerStack } from '../../infra/stack.ts';
 import { ENV } from '../../shared/store/tables.ts';
-import { logicalId, SYNTH_TIMEOUT, type Synthesized, synthesize } from './synth.ts';
+import { logicalId, type Synthesized, synthesizeStages } from './synth.ts';
 
 type Name = 'api' | 'recorder' | 'projector';
 const handlers = (stack: TrackerStack): Record<Name, HandlerFunction> => ({
@@ -19,22 +19,17 @@ const SIZING: Record<Name, { MemorySize: number; Timeout: number }> = {
 };
 
 describe('lambda functions', () => {
-  let dev: Synthesized;
-  let prod: Synthesized;
-  beforeAll(() => {
-    dev = synthesize('dev');
-    prod = synthesize('prod');
-  }, SYNTH_TIMEOUT);
+  const stages = synthesizeStages();
 
   const fnProps = (s: Synthesized, name: Name) =>
     s.template.toJSON().Resources[logicalId(s.stack, handlers(s.stack)[name].function)].Properties;
 
   it('deploys exactly the three handlers', () => {
-    dev.template.resourceCountIs('AWS::Lambda::Function', 3);
+    stages.dev.template.resourceCountIs('AWS::Lambda::Function', 3);
   });
 
   it.each(NAMES)('runs %s on ARM64 and Node.js 24 with explicit memory and timeout', (name) => {
-    expect(fnProps(dev, name)).toMatchObject({
+    expect(fnProps(stages.dev, name)).toMatchObject({
       Architectures: ['arm64'],
       Runtime: 'nodejs24.x',
       ...SIZING[name],
@@ -43,8 +38,8 @@ describe('lambda functions', () => {
 
   it.each(NAMES)('gives %s its own log group, kept a week in dev and three months in prod', (name) => {
     for (const [s, days, policy] of [
-      [dev, 7, 'Delete'],
-      [prod, 90, 'Retain'],
+      [stages.dev, 7, 'Delete'],
+      [stages.prod, 90, 'Retain'],
     ] as const) {
       const logGroupId = logicalId(s.stack, handlers(s.stack)[name].logGroup);
       expect(fnProps(s, name).LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
@@ -55,21 +50,21 @@ describe('lambda functions', () => {
   });
 
   it('configures each handler with the shared variable names, and only the resources it uses', () => {
-    const { stack } = dev;
+    const { stack } = stages.dev;
     const ref = (construct: Parameters<typeof logicalId>[1]) => ({ Ref: logicalId(stack, construct) });
     const common = { [ENV.stage]: 'dev', [ENV.logLevel]: 'debug', NODE_OPTIONS: '--enable-source-maps' };
-    expect(fnProps(dev, 'api').Environment.Variables).toEqual({
+    expect(fnProps(stages.dev, 'api').Environment.Variables).toEqual({
       ...common,
       [ENV.eventsTable]: ref(stack.tables.events),
       [ENV.projectionsTable]: ref(stack.tables.projections),
       [ENV.keysTable]: ref(stack.tables.keys),
       [ENV.busName]: ref(stack.eventBus.bus),
     });
-    expect(fnProps(dev, 'recorder').Environment.Variables).toEqual({
+    expect(fnProps(stages.dev, 'recorder').Environment.Variables).toEqual({
       ...common,
       [ENV.eventsTable]: ref(stack.tables.events),
     });
-    expect(fnProps(dev, 'projector').Environment.Variables).toEqual({
+    expect(fnProps(stages.dev, 'projector').Environment.Variables).toEqual({
       ...common,
       [ENV.projectionsTable]: ref(stack.tables.projections),
     });
@@ -77,7 +72,7 @@ describe('lambda functions', () => {
 
   it('logs at info level in prod', () => {
     for (const name of NAMES) {
-      expect(fnProps(prod, name).Environment.Variables).toMatchObject({
+      expect(fnProps(stages.prod, name).Environment.Variables).toMatchObject({
         [ENV.stage]: 'prod',
         [ENV.logLevel]: 'info',
       });
@@ -85,9 +80,9 @@ describe('lambda functions', () => {
   });
 
   it.each(NAMES)('runs %s under a role of its own with no managed policy', (name) => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const roleId = logicalId(stack, handlers(stack)[name].role);
-    expect(fnProps(dev, name).Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    expect(fnProps(stages.dev, name).Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
     const role = template.toJSON().Resources[roleId].Properties;
     expect(role.ManagedPolicyArns).toBeUndefined();
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([

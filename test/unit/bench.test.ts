@@ -25,7 +25,14 @@ import { planRebuild } from '../../shared/projector/rebuild.ts';
  */
 
 const TINY: BenchSizes = {
-  ingest: { durationS: 1, warmupS: 0, connections: [2], lagIntervalMs: 200, settleTimeoutMs: 30_000 },
+  ingest: {
+    durationS: 1,
+    warmupS: 0,
+    jvmWarmupS: 0,
+    connections: [2],
+    lagIntervalMs: 200,
+    settleTimeoutMs: 30_000,
+  },
   cost: { events: 20, connections: 2, settleTimeoutMs: 30_000 },
   query: { small: 20, large: 200, samples: 3, asOfSamples: 2 },
   rebuild: { events: 200, segments: 2, repeats: 2 },

@@ -60,6 +60,13 @@ export class DynamoDBProjectionStore {
     private readonly table: string,
   ) {}
 
+  /**
+   * Rows whose provider-to-SKU entry this store has written. The entry is the same whichever unit brings
+   * the row, so one write per row and process is enough: every unit of a busy row used to write it again,
+   * a quarter of a write unit per event. Bounded by the number of rows (providers times SKUs).
+   */
+  private readonly indexedRows = new Set<RowKey>();
+
   async getUnit(stream: string): Promise<StoredUnit | undefined> {
     const out = await this.client.send(
       new GetItemCommand({
@@ -85,13 +92,17 @@ export class DynamoDBProjectionStore {
   async applyAll(plans: readonly UnitPlan[]): Promise<void> {
     // Membership is written first and on its own: harmless if the transaction below never happens, since a
     // replay reads the unit and finds it contributes nothing yet.
-    const memberships = plans.flatMap((plan) =>
-      plan.newRows.flatMap((row) => {
+    const newRows = new Set(plans.flatMap((plan) => plan.newRows));
+    const skuEntries = [...newRows].filter((row) => !this.indexedRows.has(row));
+    const memberships = [
+      ...plans.flatMap((plan) => plan.newRows.map((row) => projectionKeys.member(row, plan.next.stream))),
+      ...skuEntries.map((row) => {
         const { sku, providerId } = parseRowKey(row);
-        return [projectionKeys.member(row, plan.next.stream), projectionKeys.providerSku(providerId, sku)];
+        return projectionKeys.providerSku(providerId, sku);
       }),
-    );
+    ];
     await batchPut(this.client, this.table, memberships);
+    for (const row of skuEntries) this.indexedRows.add(row);
 
     const deltas = new Map<RowKey, Counters>();
     for (const plan of plans) {

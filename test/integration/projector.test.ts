@@ -97,6 +97,54 @@ function history(): RecordedEvent[] {
   ];
 }
 
+describe('the provider-to-SKU index on DynamoDB', () => {
+  it('is written once per row by a store, and again by a new one, which is harmless', async () => {
+    const tables = await createTestTables('projector');
+    opened.push(tables);
+    const skuEntriesWritten: string[] = [];
+    tables.client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as {
+          RequestItems?: Record<string, { PutRequest?: { Item?: Record<string, { S?: string }> } }[]>;
+        };
+        for (const requests of Object.values(input.RequestItems ?? {}))
+          for (const request of requests) {
+            const pk = request.PutRequest?.Item?.pk?.S ?? '';
+            if (pk.startsWith('provider#'))
+              skuEntriesWritten.push(`${pk} ${request.PutRequest?.Item?.sk?.S}`);
+          }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countSkuEntries' },
+    );
+    const ali = PROVIDERS[0];
+    const dispatch = (n: number, sku: string) =>
+      planUnit(
+        `shipment:SH-${n}`,
+        undefined,
+        unitEvents([
+          dispatchedEvent({ eventId: `e${n}`, occurredAt: day(n) }, `SH-${n}`, {
+            providerId: ali,
+            sku,
+            quantity: n,
+          }),
+        ]),
+      ) as UnitPlan;
+
+    const store = new DynamoDBProjectionStore(tables.client, tables.names.projections);
+    await store.applyAll([dispatch(1, 'H20'), dispatch(2, 'H20')]);
+    await store.applyAll([dispatch(3, 'H20'), dispatch(4, 'H800')]);
+    await store.applyAll([dispatch(5, 'H800')]);
+    expect(skuEntriesWritten).toEqual([`provider#${ali} sku#H20`, `provider#${ali} sku#H800`]);
+
+    const restarted = new DynamoDBProjectionStore(tables.client, tables.names.projections);
+    await restarted.applyAll([dispatch(6, 'H20')]);
+    expect(skuEntriesWritten).toHaveLength(3);
+    expect(await restarted.skusOf(ali)).toEqual(['H20', 'H800']);
+    expect(await restarted.membersOf(rowKey(ali, 'H20'))).toHaveLength(4);
+  });
+});
+
 describe('the projector on DynamoDB', () => {
   it('holds the counters of the reference model for any arrival order, now and replayed at any horizon', async () => {
     const scenario = eventSetArb({ maxEvents: 12 }).chain((events) =>
@@ -275,6 +323,19 @@ describe.each<[string, () => Promise<StoreUnderTest>]>([
     ]);
     expect(await store.membersOf(rowKey(ali, 'H20'))).toEqual(['shipment:SH-1', 'shipment:SH-3']);
     expect(await store.skusOf(ali)).toEqual(['H20']);
+  });
+
+  it('lists a provider’s SKUs from the first unit of each row, and again after a restart', async () => {
+    const store = await makeStore();
+    const third = dispatchedEvent({ eventId: 'e3', occurredAt: day(2) }, 'SH-3', {
+      providerId: ali,
+      sku: 'H20',
+      quantity: 5,
+    });
+    await store.applyAll([planOf('shipment:SH-1', [first])]);
+    await store.applyAll([planOf('shipment:SH-3', [third]), planOf('shipment:SH-2', [second])]);
+    expect(await store.skusOf(ali)).toEqual(['H20', 'H800']);
+    expect(await store.membersOf(rowKey(ali, 'H20'))).toEqual(['shipment:SH-1', 'shipment:SH-3']);
   });
 
   it('returns each unit asked for once, however often it is asked for', async () => {

@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StreamPoller } from '../../local/stream-poller.ts';
+import type { RecordedEvent } from '../../shared/events/catalogue.ts';
+import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
+import { sleep } from '../../shared/util/clock.ts';
+import { createLogger } from '../../shared/util/logger.ts';
+import { day, dispatchedEvent, PROVIDERS } from '../support/arbitraries.ts';
+import { createTestTables, type TestTables } from '../support/dynamo.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+async function pollerOn(tables: TestTables) {
+  const dir = await mkdtemp(join(tmpdir(), 'poller-'));
+  const consumed: RecordedEvent[] = [];
+  const logs: { level: string; message: string }[] = [];
+  const poller = new StreamPoller({
+    dynamo: tables.client,
+    streams: new DynamoDBStreamsClient({
+      endpoint: tables.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    table: tables.names.events,
+    checkpointPath: join(dir, 'checkpoints.json'),
+    consume: async (events) => {
+      consumed.push(...events);
+    },
+    logger: createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) }),
+  });
+  cleanups.push(async () => {
+    await poller.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { poller, consumed, logs };
+}
+
+describe('the stream poller on DynamoDB Local', () => {
+  it('hands over an event recorded after it started polling an empty table, once and without a warning', async () => {
+    const tables = await createTestTables('poller');
+    cleanups.push(() => tables.drop());
+    const { poller, consumed, logs } = await pollerOn(tables);
+    poller.start();
+    await until(() => poller.status().caughtUp);
+
+    const event = dispatchedEvent({ eventId: 'first', occurredAt: day(1) }, 'SH-1', {
+      providerId: PROVIDERS[0],
+      sku: 'H20',
+      quantity: 8,
+    });
+    const [outcome] = await new DynamoDBEventStore(tables.client, tables.names.events).recordAll([
+      { ...event, hash: 'h-first' },
+    ]);
+    expect(outcome).toEqual({ kind: 'recorded' });
+
+    await until(() => consumed.length > 0);
+    expect(consumed.map((e) => e.eventId)).toEqual(['first']);
+    expect(consumed[0]).toMatchObject({ stream: 'shipment:SH-1', type: 'shipment.dispatched' });
+    expect(logs.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+    expect(poller.status()).toMatchObject({ error: null });
+  });
+});

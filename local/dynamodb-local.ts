@@ -103,8 +103,10 @@ export interface DynamoDBLocalOptions {
 }
 
 /** The command line of the bundled jar. Telemetry is off: this machine may have no network, and nothing is sent. */
-export function dynamoDBLocalArgs(options: DynamoDBLocalOptions & { port: number }): string[] {
-  const dir = jarDir();
+export function dynamoDBLocalArgs(
+  options: DynamoDBLocalOptions & { port: number },
+  dir: string = jarDir(),
+): string[] {
   return [
     ...(options.quickStart ? QUICK_START_JVM_OPTIONS : []),
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
@@ -132,10 +134,8 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
     await stopOrphan(pidFile);
   }
   // DynamoDB Local writes a metadata file into its working directory: keep it inside the package.
-  const child = spawn('java', dynamoDBLocalArgs({ ...options, port }), {
-    stdio: 'pipe',
-    cwd: jarDir(),
-  });
+  const dir = jarDir();
+  const child = spawn('java', dynamoDBLocalArgs({ ...options, port }, dir), { stdio: 'pipe', cwd: dir });
   track(child);
   if (pidFile && child.pid) await writeFile(pidFile, String(child.pid));
   let output = '';

@@ -8,7 +8,7 @@ import { benchFold, type FoldSizes } from './fold.ts';
 process.once('message', (sizes: FoldSizes) => {
   try {
     const results = benchFold(sizes);
-    process.send?.({ results }, () => process.exit(0));
+    process.send?.({ result: results }, () => process.exit(0));
   } catch (error) {
     process.send?.({ error: String(error) }, () => process.exit(1));
   }

@@ -1,10 +1,10 @@
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RecordedEvent } from '../../shared/events/catalogue.ts';
 import type { Counters } from '../../shared/projections/counters.ts';
 import type { RowKey } from '../../shared/projections/rows.ts';
 import { foldAvailability, UnitFold } from '../../shared/projections/unit.ts';
 import { planRebuild } from '../../shared/projector/rebuild.ts';
+import { runChild } from './child.ts';
 import { openingBalances, recordedRange } from './events.ts';
 import { type BenchResult, median, result } from './report.ts';
 
@@ -70,23 +70,7 @@ const CHILD = fileURLToPath(new URL('./fold-child.ts', import.meta.url));
 
 /** `benchFold` in a fresh Node process (`fold-child.ts`), as the coldstart suite measures its bundles. */
 export function benchFoldIsolated(sizes: FoldSizes): Promise<BenchResult[]> {
-  return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let settled = false;
-    child.once('message', (message: { results?: BenchResult[]; error?: string }) => {
-      settled = true;
-      if (message.results) resolve(message.results);
-      else reject(new Error(`fold suite failed: ${message.error}`));
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (!settled) reject(new Error(`fold suite exited with code ${code} before reporting`));
-    });
-    child.send(sizes);
-  });
+  return runChild<FoldSizes, BenchResult[]>(CHILD, sizes, 'fold suite');
 }
 
 /** The same events as the projections store holds them: one list per unit (grouping is not timed). */

@@ -1,5 +1,5 @@
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runChild } from './child.ts';
 
 /** What the load generator is asked to do: POST bench events to `url + path`. */
 export interface LoadJob {
@@ -34,25 +34,5 @@ const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
  * child has started up.
  */
 export function runLoad(job: LoadJob, onStart?: () => void): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let settled = false;
-    child.on('message', (message: { started?: boolean; result?: LoadResult; error?: string }) => {
-      if (message.started) {
-        onStart?.();
-        return;
-      }
-      settled = true;
-      if (message.result) resolve(message.result);
-      else reject(new Error(`load generator failed: ${message.error}`));
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (!settled) reject(new Error(`load generator exited with code ${code} before reporting`));
-    });
-    child.send(job);
-  });
+  return runChild<LoadJob, LoadResult>(CHILD, job, 'load generator', onStart);
 }

@@ -27,3 +27,15 @@ export function runChild<I, R>(script: string, input: I, what: string, onStarted
     child.send(input as object);
   });
 }
+
+/** The child's side of `runChild`: takes the input, sends back `run`'s result or its error, and exits. */
+export function serveChild<I, R>(run: (input: I) => R | Promise<R>): void {
+  process.once('message', (input: I) => {
+    Promise.resolve()
+      .then(() => run(input))
+      .then(
+        (result) => process.send?.({ result }, () => process.exit(0)),
+        (error: unknown) => process.send?.({ error: String(error) }, () => process.exit(1)),
+      );
+  });
+}

@@ -1,4 +1,5 @@
 import autocannon, { type RequestSpec } from 'autocannon';
+import { serveChild } from './child.ts';
 import { eventAt } from './events.ts';
 import type { LoadJob, LoadResult } from './load.ts';
 
@@ -47,9 +48,4 @@ async function run(job: LoadJob): Promise<LoadResult> {
   };
 }
 
-process.once('message', (job: LoadJob) => {
-  run(job).then(
-    (result) => process.send?.({ result }, () => process.exit(0)),
-    (error: unknown) => process.send?.({ error: String(error) }, () => process.exit(1)),
-  );
-});
+serveChild(run);

@@ -73,6 +73,7 @@ export async function benchIngest(
   const rss = new RssSampler();
   rss.start();
 
+  let singlePeak: { connections: number; floor: Run } | undefined;
   for (const mode of MODES) {
     const runs: { floor: Run; ours: Run; lags: number[]; unseen: number }[] = [];
     for (const connections of sizes.connections) {
@@ -131,6 +132,7 @@ export async function benchIngest(
     const atPeak = runs.find((r) => r.ours === ours) ?? (runs[0] as (typeof runs)[number]);
     const name = `ingest.${mode.name}`;
     const perCount = runs.length > 1;
+    if (mode.name === 'single') singlePeak = { connections: ours.connections, floor: atPeak.floor };
     results.push(
       result(name, ours.eventsPerS, 'events/s', {
         baseline: floor.eventsPerS,
@@ -170,11 +172,70 @@ export async function benchIngest(
     );
   }
 
+  if (singlePeak) {
+    const split = await halves(stack, sizes, singlePeak.connections, singlePeak.floor, id);
+    results.push(...split.results);
+    notes.push(...split.notes);
+  }
+
   results.push(result('memory.rssPeak', rss.stop(), 'MiB', { baseline: idle }));
   notes.push(
     'memory.rssPeak: the bench process (API, bus, recorder, projector, floor) against its RSS before the load.',
   );
   return { results, notes };
+}
+
+/**
+ * `ingest.single` at its peak split in two, each half alone on the machine: the API with the bus's delivery
+ * paused (what accepting costs: validation, the eventId check, the fsync'd journal), then the pipeline with
+ * the API idle, recording and projecting what piled up. Together they share two cores; a sustained rate
+ * with a bounded lag can go no faster than the pipeline alone.
+ */
+async function halves(
+  stack: BenchStack,
+  sizes: IngestSizes,
+  connections: number,
+  floor: Run,
+  id: string,
+): Promise<{ results: BenchResult[]; notes: string[] }> {
+  const { bus } = stack.runtime;
+  bus.pauseDelivery();
+  let out: LoadResult;
+  try {
+    out = await runLoad({
+      connections,
+      durationS: sizes.durationS,
+      eventsPerRequest: 1,
+      url: stack.runtime.url,
+      path: '/v1/events',
+      headers: AUTH,
+      prefix: `H${id}`,
+    });
+  } catch (error) {
+    bus.resumeDelivery();
+    throw error;
+  }
+  const api = runOf(connections, 1, out);
+  const started = performance.now();
+  bus.resumeDelivery();
+  await stack.settle(sizes.settleTimeoutMs);
+  const drainS = (performance.now() - started) / 1000;
+  const pipeline = out.ok / drainS;
+  progress(
+    `ingest.single halves at ${connections} connections: API alone ${Math.round(api.eventsPerS)} events/s, ` +
+      `pipeline alone ${Math.round(pipeline)} events/s (floor ${Math.round(floor.eventsPerS)})`,
+  );
+  return {
+    results: [
+      result('ingest.single.apiOnly', api.eventsPerS, 'events/s', { baseline: floor.eventsPerS }),
+      result('ingest.single.pipelineOnly', pipeline, 'events/s', { baseline: floor.eventsPerS }),
+    ],
+    notes: [
+      `ingest.single halves at ${connections} connections: with the bus's delivery paused the API accepted ` +
+        `${out.ok} events in ${out.durationS.toFixed(1)} s; the pipeline then recorded and projected them in ` +
+        `${drainS.toFixed(1)} s with the API idle. Both against the floor at ${connections} connections.`,
+    ],
+  };
 }
 
 function runOf(connections: number, eventsPerRequest: number, out: LoadResult): Run {

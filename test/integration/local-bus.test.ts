@@ -157,6 +157,26 @@ describe('LocalBus', () => {
     expect(bus.stats()).toMatchObject({ pending: 0, deadLettered: 0 });
   });
 
+  it('journals entries but hands out no batch while delivery is paused, and delivers them all on resume', async () => {
+    const rec = recorder();
+    const bus = await openBus(rec.target, { batchSize: 4 });
+    bus.start();
+    await bus.putEvents([entry('BEFORE')]);
+    await until(() => rec.eventIds().includes('BEFORE'));
+
+    bus.pauseDelivery();
+    const paused = Array.from({ length: 10 }, (_, i) => `PAUSED-${i}`);
+    const result = await bus.putEvents(paused.map((id) => entry(id)));
+    expect(result.FailedEntryCount).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rec.eventIds()).toEqual(['BEFORE']);
+    expect(bus.stats().pending).toBe(10);
+
+    bus.resumeDelivery();
+    await until(() => bus.stats().pending === 0);
+    expect(rec.eventIds()).toEqual(['BEFORE', ...paused]);
+  });
+
   it('keeps several batches in flight, and saves its cursor only past batches settled in journal order', async () => {
     const held: (() => void)[] = [];
     let inFlight = 0;

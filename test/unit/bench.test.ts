@@ -43,6 +43,8 @@ const TINY: BenchSizes = {
 const REQUIRED = [
   'ingest.single',
   'ingest.batch10',
+  'ingest.single.apiOnly',
+  'ingest.single.pipelineOnly',
   'lag.p99',
   'fold',
   'rebuild',

@@ -37,7 +37,8 @@ const MODES = [
 /**
  * Events accepted per second over HTTP, ours against the floor at each connection count, the floor first
  * and the pipeline drained after each of ours, so that no run pays for another's backlog. Lag markers run
- * alongside ours, and the process's RSS is sampled throughout.
+ * alongside ours, and the process's RSS is sampled throughout. Last, the single-event peak is split into its
+ * halves (`halves`): the API alone, then the pipeline alone.
  */
 export async function benchIngest(
   stack: BenchStack,

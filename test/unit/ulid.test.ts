@@ -50,15 +50,33 @@ describe('ulidGenerator', () => {
     expect(() => next()).toThrow(RangeError);
   });
 
-  it('makes distinct, sorted, well-formed ids at speed, drawing fresh randomness each millisecond', () => {
+  it('makes distinct, sorted, well-formed ids from the system randomness', () => {
     const next = ulidGenerator();
     const ids = Array.from({ length: 20_000 }, () => next());
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => ULID.test(id))).toBe(true);
     expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('draws ten fresh bytes from its pool for each new millisecond, refilling the pool when it runs out', () => {
+    let refills = 0;
+    const counting = (bytes: Uint8Array) => {
+      refills += 1;
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i + refills) % 256;
+    };
     let ms = 0;
-    const perMs = ulidGenerator({ now: () => ms++ });
-    const randoms = new Set(Array.from({ length: 1_000 }, () => perMs().slice(10)));
-    expect(randoms.size).toBe(1_000);
+    const next = ulidGenerator({ now: () => ms++, fillRandom: counting });
+    const ids = Array.from({ length: 410 }, () => next());
+    // The first id takes pool bytes 0-9 (1, 2, ..., 10), the second bytes 10-19 (11, ..., 20).
+    const expected = (first: number) => {
+      const fill = (bytes: Uint8Array) => {
+        for (let i = 0; i < bytes.length; i++) bytes[i] = first + i;
+      };
+      return ulidGenerator({ now: () => 0, fillRandom: fill })().slice(10);
+    };
+    expect(ids[0]?.slice(10)).toBe(expected(1));
+    expect(ids[1]?.slice(10)).toBe(expected(11));
+    // 409 ids use 4,090 of the pool's 4,096 bytes; the 410th needs a refill.
+    expect(refills).toBe(2);
   });
 });

@@ -85,10 +85,7 @@ export class StreamPoller {
             this.checkpoints.shards[parent] !== 'done'
           )
             continue;
-          const iterator = iterators.get(id) ?? (await this.iteratorFor(arn, id));
-          const out = await this.options.streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
-          );
+          const out = await this.readShard(arn, id, iterators.get(id));
           const records = out.Records ?? [];
           if (records.length > 0) {
             busy = true;
@@ -115,6 +112,26 @@ export class StreamPoller {
         this.options.logger?.warn('stream poller will retry', errorFields(error));
         await sleep(500);
       }
+    }
+  }
+
+  /**
+   * Reads a shard from the iterator in hand, or from a fresh one. An iterator refused as stale is replaced
+   * once from the checkpoint, which loses nothing: DynamoDB Local refuses the iterator it gave for an empty
+   * shard with TrimmedDataAccessException when the shard's first record is numbered later than the shard's
+   * start (every write advances its one counter, streamed or not), and any iterator expires after 15 minutes.
+   */
+  private async readShard(arn: string, shardId: string, held: string | undefined) {
+    const read = (iterator: string) =>
+      this.options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+    if (!held) return read(await this.iteratorFor(arn, shardId));
+    try {
+      return await read(held);
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
+      this.options.logger?.debug('stream iterator refused; taking a fresh one', { shardId, errorName: name });
+      return read(await this.iteratorFor(arn, shardId));
     }
   }
 

@@ -21,8 +21,13 @@ export interface ProjectorOptions {
   clock?: Clock;
   /** Attempts per group of units when other writers keep winning the race. */
   maxAttempts?: number;
-  /** Units written per transaction (each also brings the rows it moves; DynamoDB allows 100 items). */
-  unitsPerTransaction?: number;
+  /** Units read and planned together: one `BatchGetItem` takes 100 keys. */
+  unitsPerGroup?: number;
+  /**
+   * Items per transaction: each unit's put, and one counter update per row the transaction moves. DynamoDB
+   * allows 100. A group's plans are packed into as few transactions as fit.
+   */
+  itemsPerTransaction?: number;
 }
 
 export interface ProjectionResult {
@@ -35,8 +40,9 @@ export interface ProjectionResult {
 /**
  * Projects a batch of recorded events: per stream, re-folds the unit with the new events and writes the
  * difference. Redelivered events add nothing, and arrival order never matters, because a unit's
- * contribution is recomputed from the full set of its events each time. Units are read in one batch and
- * written in shared transactions, so a busy row's counters move once per batch, not once per event.
+ * contribution is recomputed from the full set of its events each time. Units are read 100 at a time and
+ * written in transactions as full as DynamoDB's 100 items allow, so a busy row's counters move once per
+ * transaction, not once per event.
  */
 export async function projectEvents(
   store: UnitStore,
@@ -51,19 +57,21 @@ export async function projectEvents(
     byStream.set(stream, list);
   }
 
+  // Counted as each transaction lands, so that events a group wrote before failing are counted once.
   const result: ProjectionResult = { failedStreams: new Set(), added: 0 };
   const streams = [...byStream.keys()];
-  const size = options.unitsPerTransaction ?? 25;
+  const size = options.unitsPerGroup ?? 100;
+  const limits = { maxAttempts: options.maxAttempts ?? 6, items: options.itemsPerTransaction ?? 100 };
   for (let start = 0; start < streams.length; start += size) {
     const group = streams.slice(start, start + size);
     try {
-      result.added += await projectGroup(store, group, byStream, options.maxAttempts ?? 6);
+      await projectGroup(store, group, byStream, limits, result);
     } catch (error) {
       // One bad unit must not hold back the others: try them one by one and isolate the failure.
       options.logger?.warn('group projection failed; retrying unit by unit', errorFields(error));
       for (const stream of group) {
         try {
-          result.added += await projectGroup(store, [stream], byStream, options.maxAttempts ?? 6);
+          await projectGroup(store, [stream], byStream, limits, result);
         } catch (unitError) {
           result.failedStreams.add(stream);
           options.logger?.error('projection failed', { stream, ...errorFields(unitError) });
@@ -89,26 +97,55 @@ export async function projectEvents(
   return result;
 }
 
+/**
+ * Reads a group's units, plans them, and writes the plans in as few transactions as fit. A lost race
+ * re-reads the group: units a landed transaction already holds plan nothing the second time.
+ */
 async function projectGroup(
   store: UnitStore,
   streams: readonly string[],
   incoming: Map<string, UnitEvent[]>,
-  maxAttempts: number,
-): Promise<number> {
+  limits: { maxAttempts: number; items: number },
+  result: ProjectionResult,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const stored = new Map((await store.getUnits(streams)).map((unit) => [unit.stream, unit]));
     const plans = streams.flatMap(
       (stream) => planUnit(stream, stored.get(stream), incoming.get(stream) ?? []) ?? [],
     );
-    if (plans.length === 0) return 0;
     try {
-      await store.applyAll(plans);
-      return plans.reduce((sum, plan) => sum + plan.added, 0);
+      for (const transaction of packed(plans, limits.items)) {
+        await store.applyAll(transaction);
+        for (const plan of transaction) result.added += plan.added;
+      }
+      return;
     } catch (error) {
-      if (!isRace(error) || attempt >= maxAttempts) throw error;
+      if (!isRace(error) || attempt >= limits.maxAttempts) throw error;
       await sleep(Math.random() * 10 * 2 ** attempt);
     }
   }
+}
+
+/**
+ * Plans in order, cut into transactions of at most `maxItems` items: a put per unit and an update per row
+ * the transaction moves. A busy row is updated once per transaction, so fuller transactions mean fewer
+ * counter writes. A plan that alone exceeds the limit still goes in a transaction of its own.
+ */
+export function packed(plans: readonly UnitPlan[], maxItems: number): UnitPlan[][] {
+  const transactions: UnitPlan[][] = [];
+  let current: UnitPlan[] = [];
+  let rows = new Set<string>();
+  for (const plan of plans) {
+    const withPlan = new Set([...rows, ...plan.deltas.keys()]);
+    if (current.length > 0 && current.length + 1 + withPlan.size > maxItems) {
+      transactions.push(current);
+      current = [];
+      rows = new Set(plan.deltas.keys());
+    } else rows = withPlan;
+    current.push(plan);
+  }
+  if (current.length > 0) transactions.push(current);
+  return transactions;
 }
 
 /** Lost to a concurrent writer: a stale unit version, or DynamoDB's transaction conflict. */

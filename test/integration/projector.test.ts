@@ -229,7 +229,9 @@ describe('the projector on DynamoDB', () => {
       [events[0], events[0], events[15]].flatMap((event) => (event ? [event] : [])),
     ];
     const results = await Promise.all(
-      windows.map((batch) => projectEvents(store, batch, { clock, unitsPerTransaction: 4, maxAttempts: 12 })),
+      windows.map((batch) =>
+        projectEvents(store, batch, { clock, unitsPerGroup: 4, itemsPerTransaction: 5, maxAttempts: 12 }),
+      ),
     );
     for (const result of results) expect([...result.failedStreams]).toEqual([]);
     expect(results.reduce((sum, r) => sum + r.added, 0)).toBe(events.length);

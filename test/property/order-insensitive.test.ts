@@ -25,22 +25,31 @@ import { referenceAvailability } from '../support/reference-model.ts';
 // After every event time, so the projector never takes the events for future ones.
 const clock = { now: () => new Date('2026-01-01T00:00:00.000Z') };
 
+/** How the projector cuts a batch: units read together, and items per transaction (small, to cut often). */
+const limitsArb = fc.record({
+  unitsPerGroup: fc.integer({ min: 1, max: 8 }),
+  itemsPerTransaction: fc.integer({ min: 2, max: 10 }),
+});
+
+/** The projector's own limits. */
+const DEFAULTS = { unitsPerGroup: 100, itemsPerTransaction: 100 };
+
 const scenarioArb = eventSetArb().chain((events) =>
   fc.record({
     events: fc.constant(events),
     arrivals: arrivalsArb(events),
     horizons: fc.array(horizonArb, { minLength: 1, maxLength: 3 }),
-    unitsPerTransaction: fc.integer({ min: 1, max: 8 }),
+    limits: limitsArb,
   }),
 );
 
 async function project(
   arrivals: readonly RecordedEvent[][],
-  unitsPerTransaction: number,
+  limits: { unitsPerGroup: number; itemsPerTransaction: number },
   store = new MemoryUnitStore(),
 ): Promise<MemoryUnitStore> {
   for (const batch of arrivals) {
-    const result = await projectEvents(store, batch, { clock, unitsPerTransaction });
+    const result = await projectEvents(store, batch, { clock, ...limits });
     expect([...result.failedStreams]).toEqual([]);
   }
   return store;
@@ -104,8 +113,8 @@ describe('the in-memory fold of any permutation of an event set', () => {
 describe('the projection of any arrival order of an event set', () => {
   it('holds the counters of the reference model, now and replayed at any asOf and knownAt', async () => {
     await fc.assert(
-      fc.asyncProperty(scenarioArb, async ({ events, arrivals, horizons, unitsPerTransaction }) => {
-        const queries = new AvailabilityQueries(await project(arrivals, unitsPerTransaction));
+      fc.asyncProperty(scenarioArb, async ({ events, arrivals, horizons, limits }) => {
+        const queries = new AvailabilityQueries(await project(arrivals, limits));
         for (const sku of SKUS) {
           expect(await queries.forSku(sku, {})).toEqual(referenceAvailability(events, sku));
           // An empty horizon replays every event: it must agree with the projected counters.
@@ -126,8 +135,8 @@ describe('the projection of any arrival order of an event set', () => {
         referenceAvailability(events, sku, horizon ?? {}).filter((row) => row.providerId === providerId),
       );
     await fc.assert(
-      fc.asyncProperty(scenarioArb, async ({ events, arrivals, horizons, unitsPerTransaction }) => {
-        const queries = new AvailabilityQueries(await project(arrivals, unitsPerTransaction));
+      fc.asyncProperty(scenarioArb, async ({ events, arrivals, horizons, limits }) => {
+        const queries = new AvailabilityQueries(await project(arrivals, limits));
         for (const providerId of PROVIDERS) {
           for (const horizon of [undefined, ...horizons]) {
             const expected = referenceOfProvider(events, providerId, horizon);
@@ -146,12 +155,12 @@ describe('the projection of any arrival order of an event set', () => {
 
   it('is the same after one arrival order as after another, down to every unit and membership', async () => {
     const twoArrivals = eventSetArb().chain((events) =>
-      fc.tuple(arrivalsArb(events), arrivalsArb(events), fc.integer({ min: 1, max: 8 })),
+      fc.tuple(arrivalsArb(events), arrivalsArb(events), limitsArb),
     );
     await fc.assert(
-      fc.asyncProperty(twoArrivals, async ([first, second, unitsPerTransaction]) => {
-        const a = await project(first, unitsPerTransaction);
-        const b = await project(second, 25);
+      fc.asyncProperty(twoArrivals, async ([first, second, limits]) => {
+        const a = await project(first, limits);
+        const b = await project(second, DEFAULTS);
         expect(b.snapshot()).toEqual(a.snapshot());
       }),
       { numRuns: 200 },
@@ -160,8 +169,8 @@ describe('the projection of any arrival order of an event set', () => {
 
   it('counts each distinct event once in the projector stats, however often it arrived', async () => {
     await fc.assert(
-      fc.asyncProperty(scenarioArb, async ({ events, arrivals, unitsPerTransaction }) => {
-        const store = await project(arrivals, unitsPerTransaction);
+      fc.asyncProperty(scenarioArb, async ({ events, arrivals, limits }) => {
+        const store = await project(arrivals, limits);
         expect((await store.stats()).eventsProjected).toBe(events.length);
       }),
       { numRuns: 100 },
@@ -176,13 +185,13 @@ describe('the projection of any arrival order of an event set', () => {
       fc.asyncProperty(race, async ([events, first, second]) => {
         const store = new MemoryUnitStore();
         // Both read every unit before either writes, so one loses on the unit's version and must re-plan.
-        await Promise.all([project(first, 25, store), project(second, 25, store)]);
+        await Promise.all([project(first, DEFAULTS, store), project(second, DEFAULTS, store)]);
         const queries = new AvailabilityQueries(store);
         for (const sku of SKUS) {
           expect(await queries.forSku(sku, {})).toEqual(referenceAvailability(events, sku));
         }
         expect((await store.stats()).eventsProjected).toBe(events.length);
-        expect(store.snapshot()).toEqual((await project(first, 25)).snapshot());
+        expect(store.snapshot()).toEqual((await project(first, DEFAULTS)).snapshot());
       }),
       { numRuns: 60 },
     );

@@ -25,7 +25,8 @@ export interface ProjectorOptions {
   unitsPerGroup?: number;
   /**
    * Items per transaction: each unit's put, and one counter update per row the transaction moves. DynamoDB
-   * allows 100. A group's plans are packed into as few transactions as fit.
+   * allows 100. A group's plans are packed into as few transactions as fit. (It also caps a transaction at
+   * 4 MB: units that big together fail as a group and are then written one by one.)
    */
   itemsPerTransaction?: number;
 }

@@ -50,22 +50,33 @@ async function pollerOn(tables: TestTables) {
   return { poller, consumed, logs };
 }
 
+/** Fresh tables and a poller on them, started and caught up with their empty stream. */
+async function pollingEmptyTables(name: string) {
+  const tables = await createTestTables(name);
+  cleanups.push(() => tables.drop());
+  const watched = await pollerOn(tables);
+  watched.poller.start();
+  await until(() => watched.poller.status().caughtUp);
+  return { tables, ...watched };
+}
+
+/** Records a shipment's dispatch as the recorder does. */
+function recordDispatch(tables: TestTables, eventId: string, shipmentId: string) {
+  const event = dispatchedEvent({ eventId, occurredAt: day(1) }, shipmentId, {
+    providerId: PROVIDERS[0],
+    sku: 'H20',
+    quantity: 8,
+  });
+  return new DynamoDBEventStore(tables.client, tables.names.events).recordAll([
+    { ...event, hash: `h-${eventId}` },
+  ]);
+}
+
 describe('the stream poller on DynamoDB Local', () => {
   it('hands over an event recorded after it started polling an empty table, once and without a warning', async () => {
-    const tables = await createTestTables('poller');
-    cleanups.push(() => tables.drop());
-    const { poller, consumed, logs } = await pollerOn(tables);
-    poller.start();
-    await until(() => poller.status().caughtUp);
+    const { tables, poller, consumed, logs } = await pollingEmptyTables('poller');
 
-    const event = dispatchedEvent({ eventId: 'first', occurredAt: day(1) }, 'SH-1', {
-      providerId: PROVIDERS[0],
-      sku: 'H20',
-      quantity: 8,
-    });
-    const [outcome] = await new DynamoDBEventStore(tables.client, tables.names.events).recordAll([
-      { ...event, hash: 'h-first' },
-    ]);
+    const [outcome] = await recordDispatch(tables, 'first', 'SH-1');
     expect(outcome).toEqual({ kind: 'recorded' });
 
     await until(() => consumed.length > 0);
@@ -80,11 +91,7 @@ describe('the stream poller on DynamoDB Local', () => {
     // iterator taken on the empty shard points at the shard's first number; when the first record lands
     // later than that, DynamoDB Local answers TrimmedDataAccessException. `npm start` hits this on its first
     // event: the dev keys are written in between.
-    const tables = await createTestTables('poller-gap');
-    cleanups.push(() => tables.drop());
-    const { poller, consumed, logs } = await pollerOn(tables);
-    poller.start();
-    await until(() => poller.status().caughtUp);
+    const { tables, poller, consumed, logs } = await pollingEmptyTables('poller-gap');
 
     for (const sk of ['a', 'b']) {
       await tables.client.send(
@@ -94,12 +101,8 @@ describe('the stream poller on DynamoDB Local', () => {
         }),
       );
     }
-    const event = dispatchedEvent({ eventId: 'after-gap', occurredAt: day(1) }, 'SH-2', {
-      providerId: PROVIDERS[0],
-      sku: 'H20',
-      quantity: 8,
-    });
-    await new DynamoDBEventStore(tables.client, tables.names.events).recordAll([{ ...event, hash: 'h-gap' }]);
+    const [outcome] = await recordDispatch(tables, 'after-gap', 'SH-2');
+    expect(outcome).toEqual({ kind: 'recorded' });
 
     await until(() => consumed.length > 0);
     expect(consumed.map((e) => e.eventId)).toEqual(['after-gap']);

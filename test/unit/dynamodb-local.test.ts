@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
 import { dynamoDBLocalArgs, QUICK_START_JVM_OPTIONS } from '../../local/dynamodb-local.ts';
 
 describe('how DynamoDB Local is started', () => {
@@ -33,5 +33,29 @@ describe('how DynamoDB Local is started', () => {
     const args = dynamoDBLocalArgs({ port: 8000, dbPath: '/tmp/tracker-db' });
     expect(args).not.toContain('-inMemory');
     expect(args[args.indexOf('-dbPath') + 1]).toBe('/tmp/tracker-db');
+  });
+});
+
+describe("the test run's DynamoDB Local", () => {
+  it('runs with the quick-start JVM options, as the README says', () => {
+    const port = new URL(inject('dynamoEndpoint')).port;
+    const commandLines = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .flatMap((pid) => {
+        try {
+          return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')];
+        } catch {
+          return [];
+        }
+      });
+    const ours = commandLines.find(
+      (args) => args.some((a) => a.endsWith('DynamoDBLocal.jar')) && args[args.indexOf('-port') + 1] === port,
+    );
+    expect(ours, `no DynamoDB Local process on port ${port}`).toBeDefined();
+    const jar = (ours as string[]).indexOf('-jar');
+    for (const option of QUICK_START_JVM_OPTIONS) {
+      expect((ours as string[]).indexOf(option)).toBeGreaterThan(-1);
+      expect((ours as string[]).indexOf(option)).toBeLessThan(jar);
+    }
   });
 });

@@ -1,22 +1,32 @@
 import { Hono } from 'hono';
 import { errorFields } from '../util/logger.ts';
 import type { AppDeps, AppEnv } from './context.ts';
+import { DOCS_ASSETS } from './docs-page.ts';
+import { ROUTES } from './openapi.ts';
 import { ProblemError } from './problem.ts';
 import { availabilityRoutes } from './routes/availability.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { eventRoutes } from './routes/events.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { shipmentRoutes } from './routes/shipments.ts';
 
-/** Every route and its methods, for 405 answers with an `Allow` header. */
-const ROUTE_TABLE: { pattern: RegExp; methods: string[] }[] = [
-  { pattern: /^\/v1\/health$/, methods: ['GET'] },
-  { pattern: /^\/v1\/status$/, methods: ['GET'] },
-  { pattern: /^\/v1\/events$/, methods: ['GET', 'POST'] },
-  { pattern: /^\/v1\/events\/[^/]+$/, methods: ['GET'] },
-  { pattern: /^\/v1\/availability$/, methods: ['GET'] },
-  { pattern: /^\/v1\/providers\/[^/]+\/availability$/, methods: ['GET'] },
-  { pattern: /^\/v1\/shipments\/[^/]+$/, methods: ['GET'] },
-];
+/** Every path the app serves and its methods, for 405 answers with an `Allow` header. */
+const ROUTE_TABLE: { pattern: RegExp; methods: string[] }[] = (() => {
+  const methods = new Map<string, string[]>();
+  const paths = [
+    ...ROUTES.map((r) => [r.path, r.method] as const),
+    ...Object.keys(DOCS_ASSETS).map((p) => [p, 'get'] as const),
+  ];
+  for (const [path, method] of paths) {
+    const list = methods.get(path) ?? [];
+    if (!list.includes(method.toUpperCase())) list.push(method.toUpperCase());
+    methods.set(path, list);
+  }
+  return [...methods].map(([path, list]) => ({
+    pattern: new RegExp(`^${path.replace(/\./g, '\\.').replace(/\{\w+\}/g, '[^/]+')}$`),
+    methods: list.sort(),
+  }));
+})();
 
 /**
  * The HTTP API as a Hono app, free of any runtime: the Lambda entry and the local server both serve it.
@@ -62,6 +72,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   eventRoutes(app, deps);
   availabilityRoutes(app, deps);
   shipmentRoutes(app, deps);
+  docsRoutes(app);
 
   app.notFound((c) => {
     const route = ROUTE_TABLE.find((r) => r.pattern.test(c.req.path));

@@ -27,6 +27,19 @@ export const AvailabilityQuery = z.object({
 
 export const HorizonQuery = z.object({ asOf: QueryTime.optional(), knownAt: QueryTime.optional() });
 
+export const HISTORY_INTERVALS = ['day', 'week', 'month'] as const;
+export type HistoryInterval = (typeof HISTORY_INTERVALS)[number];
+
+/** `to` defaults to now, `interval` to a day. */
+export const HistoryQuery = z.object({
+  sku: Sku,
+  provider: Slug.optional(),
+  from: QueryTime,
+  to: QueryTime.optional(),
+  interval: z.enum(HISTORY_INTERVALS).default('day'),
+  knownAt: QueryTime.optional(),
+});
+
 export const EventListQuery = z.object({
   stream: z
     .string()

@@ -9,6 +9,7 @@ import type { StoredUnit } from '../projections/plan.ts';
 import { parseRowKey, type RowKey, rowKey } from '../projections/rows.ts';
 import { contributionOf, type Horizon, rowsNamed, visibleAt } from '../projections/unit.ts';
 import type { CountersRow } from '../store/projection-store.ts';
+import { type HistoryPoint, historyOf } from './history.ts';
 
 /** What availability reads need of the projections store. */
 export interface AvailabilityReader {
@@ -54,11 +55,30 @@ export class AvailabilityQueries {
     return { skus, rows: (await this.replay(rows, horizon)).sort(bySku) };
   }
 
-  /** Folds every unit that ever named one of these rows, seeing only the events within the horizon. */
-  private async replay(rows: readonly RowKey[], horizon: Horizon): Promise<AvailabilityRow[]> {
+  /**
+   * Availability of a SKU (summed over its providers, or one provider's) at each of `points`, ascending:
+   * one read of the units that ever named its rows, then one sweep (`historyOf`).
+   */
+  async history(
+    sku: string,
+    options: { provider?: string; points: readonly string[]; knownAt?: string },
+  ): Promise<HistoryPoint[]> {
+    const rows = options.provider
+      ? [rowKey(options.provider, sku)]
+      : (await this.store.countersForSku(sku)).map((c) => rowKey(c.providerId, sku));
+    return historyOf(await this.unitsOf(rows), rows, options.points, options.knownAt);
+  }
+
+  /** Every unit that ever named one of these rows. */
+  private async unitsOf(rows: readonly RowKey[]): Promise<StoredUnit[]> {
     const members = await Promise.all(rows.map((row) => this.store.membersOf(row)));
     // A unit re-dispatched between rows is a member of each: read and fold it once.
-    const units = await this.store.getUnits([...new Set(members.flat())]);
+    return this.store.getUnits([...new Set(members.flat())]);
+  }
+
+  /** Folds every unit that ever named one of these rows, seeing only the events within the horizon. */
+  private async replay(rows: readonly RowKey[], horizon: Horizon): Promise<AvailabilityRow[]> {
+    const units = await this.unitsOf(rows);
     const totals = new Map<RowKey, Counters>();
     const present = new Set<RowKey>();
     for (const unit of units) {

@@ -1,10 +1,19 @@
 import type { Hono } from 'hono';
-import { totalsOf } from '../../projections/counters.ts';
+import { toRow, totalsOf, zeroCounters } from '../../projections/counters.ts';
 import type { Horizon } from '../../projections/unit.ts';
 import { AvailabilityQueries } from '../../queries/availability.ts';
+import { pointTimes } from '../../queries/history.ts';
 import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
-import { AvailabilityQuery, HorizonQuery, ProviderParam, parseParams } from '../params.ts';
-import { ProblemError } from '../problem.ts';
+import { jsonOrCsv } from '../media.ts';
+import { AvailabilityQuery, HistoryQuery, HorizonQuery, ProviderParam, parseParams } from '../params.ts';
+import { ProblemError, validationProblem } from '../problem.ts';
+
+/** The contract's cap on a history's points. */
+export const MAX_HISTORY_POINTS = 1000;
+
+/** CSV columns: the JSON field names, in their order. */
+const ROW_COLUMNS = Object.keys(toRow('', '', zeroCounters()));
+const POINT_COLUMNS = ['at', ...ROW_COLUMNS.filter((name) => name !== 'providerId' && name !== 'sku')];
 
 export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const queries = new AvailabilityQueries(deps.projections);
@@ -28,13 +37,49 @@ export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const now = deps.clock.now().toISOString();
     const horizon = await horizonOf(query, now);
     const providers = await queries.forSku(query.sku, { provider: query.provider, horizon });
-    return json(c, {
+    const body = {
       sku: query.sku,
       asOf: query.asOf ?? now,
       ...(query.knownAt ? { knownAt: query.knownAt } : {}),
       providers,
       totals: totalsOf(providers),
+    };
+    return jsonOrCsv(c, body, { columns: ROW_COLUMNS, records: providers });
+  });
+
+  app.get('/v1/availability/history', async (c) => {
+    requireRole(c, 'analyst', 'admin');
+    const query = parseParams(HistoryQuery, c.req.query());
+    const to = query.to ?? deps.clock.now().toISOString();
+    if (query.from > to) {
+      throw validationProblem('Some query parameters are not valid.', [
+        { path: 'from', message: `must not be after to (${to})` },
+      ]);
+    }
+    const points = pointTimes(query.from, to, query.interval, MAX_HISTORY_POINTS);
+    if (!points) {
+      throw validationProblem('The history would have too many points.', [
+        {
+          path: 'interval',
+          message: `gives more than ${MAX_HISTORY_POINTS} points from ${query.from} to ${to}: use a longer interval or a shorter period`,
+        },
+      ]);
+    }
+    const history = await queries.history(query.sku, {
+      provider: query.provider,
+      points,
+      knownAt: query.knownAt,
     });
+    const body = {
+      sku: query.sku,
+      ...(query.provider ? { providerId: query.provider } : {}),
+      interval: query.interval,
+      from: query.from,
+      to,
+      ...(query.knownAt ? { knownAt: query.knownAt } : {}),
+      points: history,
+    };
+    return jsonOrCsv(c, body, { columns: POINT_COLUMNS, records: history });
   });
 
   app.get('/v1/providers/:providerId/availability', async (c) => {

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { EVENT_TYPES, EventInput } from '../events/catalogue.ts';
+import { Identifier, Sku, Slug } from '../events/primitives.ts';
+import { MAX_BATCH } from './ingest.ts';
+
+/*
+ * What the API answers, as zod schemas: `/openapi.json` is built from them (beside the request schemas that
+ * validate), and the tests check real responses against them, so the document cannot drift from the code.
+ * Objects are not strict: the contract welcomes more fields.
+ */
+
+const Count = z.number().int();
+const Time = z.string().meta({ format: 'date-time', description: 'UTC with milliseconds' });
+
+/** A batch as `POST /v1/events` takes it; a single event is an `EventInput`. */
+export const EventBatch = z.strictObject({ events: z.array(EventInput).min(1).max(MAX_BATCH) });
+
+export const Receipt = z.object({
+  eventId: Identifier,
+  type: z.enum(EVENT_TYPES as [string, ...string[]]),
+  status: z.literal('accepted'),
+  href: z.string(),
+});
+
+export const Accepted = z.object({ accepted: z.array(Receipt) });
+
+export const RecordedEventView = z.object({
+  eventId: Identifier,
+  type: z.enum(EVENT_TYPES as [string, ...string[]]),
+  occurredAt: Time,
+  recordedAt: Time,
+  source: z.string(),
+  stream: z.string(),
+  status: z.literal('recorded'),
+  data: z.record(z.string(), z.unknown()),
+  rejections: z.array(z.object({ reason: z.string(), receivedAt: Time })).optional(),
+});
+
+export const RejectedEventView = z.object({
+  eventId: Identifier,
+  type: z.string().nullable(),
+  occurredAt: Time.nullable(),
+  source: z.string().nullable(),
+  status: z.literal('rejected'),
+  reason: z.string(),
+  receivedAt: Time,
+});
+
+export const EventPage = z.object({ items: z.array(RecordedEventView), nextCursor: z.string().nullable() });
+
+const COUNTERS = {
+  installed: Count,
+  allocated: Count,
+  available: Count,
+  overAllocated: Count,
+  delivered: Count,
+  inTransit: Count,
+  held: Count,
+};
+
+export const AvailabilityRow = z.object({ providerId: Slug, sku: Sku, ...COUNTERS });
+export const AvailabilityTotals = z.object(COUNTERS);
+
+export const SkuAvailability = z.object({
+  sku: Sku,
+  asOf: Time,
+  knownAt: Time.optional(),
+  providers: z.array(AvailabilityRow),
+  totals: AvailabilityTotals,
+});
+
+export const ProviderAvailability = z.object({
+  providerId: Slug,
+  name: z.string().optional(),
+  country: z.string().optional(),
+  kind: z.string().optional(),
+  asOf: Time,
+  knownAt: Time.optional(),
+  skus: z.array(AvailabilityRow),
+});
+
+export const AvailabilityHistory = z.object({
+  sku: Sku,
+  providerId: Slug.optional(),
+  interval: z.enum(['day', 'week', 'month']),
+  from: Time,
+  to: Time,
+  knownAt: Time.optional(),
+  points: z.array(z.object({ at: Time, ...COUNTERS })),
+});
+
+const Place = z.object({ country: z.string(), providerId: Slug.optional(), site: z.string().optional() });
+
+export const Shipment = z.object({
+  shipmentId: Identifier,
+  sku: Sku.nullable(),
+  quantity: Count.nullable(),
+  exporter: Slug.nullable(),
+  origin: Place.nullable(),
+  destination: Place.nullable(),
+  licenceId: Identifier.optional(),
+  status: z.enum(['dispatched', 'held', 'released', 'delivered', 'installed', 'cancelled', 'unknown']),
+  statusAt: Time.nullable(),
+  timeline: z.array(
+    z.object({ eventId: Identifier, type: z.enum(EVENT_TYPES as [string, ...string[]]), occurredAt: Time }),
+  ),
+});
+
+export const Health = z.object({ status: z.literal('ok') });
+
+export const Status = z.object({
+  eventsRecorded: Count,
+  eventsProjected: Count,
+  projectionLagMs: Count,
+  lastRecordedAt: Time.nullable(),
+  lastProjectedAt: Time.nullable(),
+});
+
+/** RFC 9457 problem details, as every error is answered. */
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z
+    .array(z.object({ index: z.number().int().optional(), path: z.string(), message: z.string() }))
+    .optional(),
+});

@@ -1,0 +1,285 @@
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../shared/api/app.ts';
+import type { AppEnv } from '../../shared/api/context.ts';
+import type { ProblemBody } from '../../shared/api/problem.ts';
+import * as S from '../../shared/api/schemas.ts';
+import { Authenticator } from '../../shared/auth/authenticator.ts';
+import { DynamoDBKeyStore } from '../../shared/auth/key-store.ts';
+import { newKeyRecord } from '../../shared/auth/keys.ts';
+import { type DomainEvent, EventInput, type RecordedEvent, streamOf } from '../../shared/events/catalogue.ts';
+import { projectEvents } from '../../shared/projector/projector.ts';
+import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
+import { DynamoDBProjectionStore } from '../../shared/store/projection-store.ts';
+import { ulidGenerator } from '../../shared/util/clock.ts';
+import { createLogger } from '../../shared/util/logger.ts';
+import { createTestTables, type TestTables } from '../support/dynamo.ts';
+
+/*
+ * The analysis routes over real projections: availability history and CSV answers. A history point must
+ * say what `GET /v1/availability?asOf=<its time>` says, so the tests ask both through the API.
+ */
+
+const NOW = new Date('2025-03-20T12:00:00.000Z');
+const ANALYST = 'key-analyst-analysis';
+const PARTNER = 'key-partner-analysis';
+const EARLY = '2025-03-01T00:00:00.000Z';
+const LATE = '2025-03-12T00:00:00.000Z';
+
+let tables: TestTables;
+let app: Hono<AppEnv>;
+
+const event = (type: string, occurredAt: string, data: Record<string, unknown>, recordedAt = EARLY) => {
+  const parsed = EventInput.parse({
+    eventId: `${type}-${occurredAt}-${JSON.stringify(data).length}`,
+    type,
+    occurredAt,
+    data,
+  }) as DomainEvent;
+  return { ...parsed, recordedAt, source: 'acme', stream: streamOf(parsed) } as RecordedEvent;
+};
+
+const shipment = (id: string, provider: string, quantity: number) => ({
+  shipmentId: id,
+  sku: 'H20',
+  quantity,
+  exporter: 'nvidia',
+  origin: { country: 'TW' },
+  destination: { country: 'CN', providerId: provider },
+});
+
+/** Two providers over two weeks of March 2025; the last lot was only learned of on the 12th. */
+const HISTORY: RecordedEvent[] = [
+  event('inventory.adjusted', '2025-03-01T00:00:00Z', {
+    providerId: 'alibaba-cloud',
+    sku: 'H20',
+    delta: 100,
+    reason: 'opening-balance',
+  }),
+  event('shipment.dispatched', '2025-03-02T08:00:00Z', shipment('SH-A', 'alibaba-cloud', 512)),
+  event('shipment.held', '2025-03-04T00:00:00Z', {
+    shipmentId: 'SH-A',
+    authority: 'CN-GACC',
+    reason: 'inspection',
+  }),
+  event('shipment.released', '2025-03-06T00:00:00Z', { shipmentId: 'SH-A' }),
+  event('shipment.delivered', '2025-03-08T00:00:00Z', { shipmentId: 'SH-A' }),
+  event('shipment.installed', '2025-03-10T00:00:00Z', { shipmentId: 'SH-A' }),
+  event('allocation.created', '2025-03-11T00:00:00Z', {
+    allocationId: 'AL-1',
+    providerId: 'alibaba-cloud',
+    sku: 'H20',
+    quantity: 700,
+    tenant: 'deepseek',
+  }),
+  event('shipment.dispatched', '2025-03-03T00:00:00Z', shipment('SH-B', 'baidu-ai', 64)),
+  event('shipment.cancelled', '2025-03-09T00:00:00Z', { shipmentId: 'SH-B', disposition: 'seized' }),
+  event('shipment.dispatched', '2025-03-05T00:00:00Z', shipment('SH-C', 'baidu-ai', 128), LATE),
+  // Another SKU, which no H20 figure may include.
+  event('inventory.adjusted', '2025-03-02T00:00:00Z', {
+    providerId: 'baidu-ai',
+    sku: 'H800',
+    delta: 40,
+    reason: 'audit',
+  }),
+];
+
+beforeAll(async () => {
+  tables = await createTestTables('analysis');
+  const keys = new DynamoDBKeyStore(tables.client, tables.names.keys);
+  await keys.put(newKeyRecord(ANALYST, { role: 'analyst' }, NOW));
+  await keys.put(newKeyRecord(PARTNER, { role: 'partner', partnerId: 'acme', families: ['shipment'] }, NOW));
+  const projections = new DynamoDBProjectionStore(tables.client, tables.names.projections);
+  await projectEvents(projections, HISTORY, { clock: { now: () => NOW } });
+  app = createApp({
+    events: new DynamoDBEventStore(tables.client, tables.names.events),
+    projections,
+    publisher: { publish: async () => ({ accepted: [], failed: [] }) },
+    authenticator: new Authenticator(keys),
+    clock: { now: () => NOW },
+    newId: ulidGenerator(),
+    logger: createLogger({ level: 'silent' }),
+  });
+});
+afterAll(() => tables.drop());
+
+const get = (path: string, headers: Record<string, string> = {}, key: string | null = ANALYST) =>
+  Promise.resolve(
+    app.request(path, { headers: { ...(key ? { Authorization: `Bearer ${key}` } : {}), ...headers } }),
+  );
+
+async function ok<T>(path: string, schema: { parse(value: unknown): T }): Promise<T> {
+  const res = await get(path);
+  expect(res.status, await res.clone().text()).toBe(200);
+  expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  return schema.parse(await res.json());
+}
+
+async function problem(res: Response, status: number, slug: string): Promise<ProblemBody> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const body = S.Problem.parse(await res.json()) as ProblemBody;
+  expect(body.type).toBe(`/problems/${slug}`);
+  return body;
+}
+
+describe('GET /v1/availability/history', () => {
+  it('gives, at the end of each day, the totals that availability as of that time gives', async () => {
+    const history = await ok(
+      '/v1/availability/history?sku=H20&from=2025-03-01T00:00:00Z&to=2025-03-12T00:00:00Z',
+      S.AvailabilityHistory,
+    );
+    expect(history).toMatchObject({
+      sku: 'H20',
+      interval: 'day',
+      from: '2025-03-01T00:00:00.000Z',
+      to: '2025-03-12T00:00:00.000Z',
+    });
+    expect(history.points.map((p) => p.at)).toEqual([
+      ...Array.from({ length: 11 }, (_, i) => `2025-03-${String(i + 1).padStart(2, '0')}T23:59:59.999Z`),
+      '2025-03-12T00:00:00.000Z',
+    ]);
+    for (const { at, ...counters } of history.points) {
+      const then = await ok(`/v1/availability?sku=H20&asOf=${at}`, S.SkuAvailability);
+      expect(counters, at).toEqual(then.totals);
+    }
+    // The story the numbers tell: held on the 4th, installed on the 10th, over-allocated from the 11th.
+    const on = (day: number) => history.points[day - 1];
+    expect(on(4)).toMatchObject({ held: 512, inTransit: 64, installed: 100 });
+    expect(on(10)).toMatchObject({ held: 0, inTransit: 128, installed: 612, available: 612 });
+    expect(on(11)).toMatchObject({ allocated: 700, available: 0, overAllocated: 88 });
+  });
+
+  it('filters to one provider, and replays what was known at knownAt', async () => {
+    const baidu = await ok(
+      '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-03T00:00:00Z&to=2025-03-09T00:00:00Z&interval=day',
+      S.AvailabilityHistory,
+    );
+    expect(baidu.providerId).toBe('baidu-ai');
+    expect(baidu.points.map((p) => p.inTransit)).toEqual([64, 64, 192, 192, 192, 192, 128]);
+    const known = await ok(
+      `/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-03T00:00:00Z&to=2025-03-09T00:00:00Z&knownAt=${EARLY}`,
+      S.AvailabilityHistory,
+    );
+    expect(known.knownAt).toBe(EARLY);
+    expect(known.points.map((p) => p.inTransit)).toEqual([64, 64, 64, 64, 64, 64, 0]);
+  });
+
+  it('ends weeks on Sunday and months on their last day, to defaulting to now', async () => {
+    const weeks = await ok(
+      '/v1/availability/history?sku=H20&from=2025-03-01T00:00:00Z&interval=week',
+      S.AvailabilityHistory,
+    );
+    expect(weeks.to).toBe(NOW.toISOString());
+    expect(weeks.points.map((p) => p.at)).toEqual([
+      '2025-03-02T23:59:59.999Z',
+      '2025-03-09T23:59:59.999Z',
+      '2025-03-16T23:59:59.999Z',
+      NOW.toISOString(),
+    ]);
+    const months = await ok(
+      '/v1/availability/history?sku=H20&from=2025-01-15T00:00:00Z&to=2025-03-20T00:00:00Z&interval=month',
+      S.AvailabilityHistory,
+    );
+    expect(months.points.map((p) => [p.at, p.installed])).toEqual([
+      ['2025-01-31T23:59:59.999Z', 0],
+      ['2025-02-28T23:59:59.999Z', 0],
+      ['2025-03-20T00:00:00.000Z', 612],
+    ]);
+  });
+
+  it.each([
+    ['from=2025-03-01T00:00:00Z', 'sku'],
+    ['sku=H20', 'from'],
+    ['sku=H20&from=2025-03-01', 'from'],
+    ['sku=H20&from=2025-03-01T00:00:00Z&interval=year', 'interval'],
+    ['sku=H20&from=2025-03-10T00:00:00Z&to=2025-03-01T00:00:00Z', 'from'],
+    ['sku=H20&from=2020-01-01T00:00:00Z&to=2025-01-01T00:00:00Z', 'interval'],
+    ['sku=h20&from=2025-03-01T00:00:00Z&provider=Not_A_Slug', 'provider'],
+  ])('answers 400 for %s, naming %s', async (query, path) => {
+    const body = await problem(await get(`/v1/availability/history?${query}`), 400, 'validation');
+    expect(body.errors?.map((e) => e.path)).toContain(path);
+  });
+
+  it('allows 1,000 points and no more', async () => {
+    const days = (n: number) => new Date(Date.UTC(2022, 0, 1) + (n - 1) * 86_400_000).toISOString();
+    const at1000 = await ok(
+      `/v1/availability/history?sku=H20&from=${days(1)}&to=${days(1000)}`,
+      S.AvailabilityHistory,
+    );
+    expect(at1000.points).toHaveLength(1000);
+    await problem(
+      await get(`/v1/availability/history?sku=H20&from=${days(1)}&to=${days(1001)}`),
+      400,
+      'validation',
+    );
+  });
+
+  it('needs an analyst key', async () => {
+    await problem(
+      await get('/v1/availability/history?sku=H20&from=2025-03-01T00:00:00Z', {}, null),
+      401,
+      'unauthorized',
+    );
+    await problem(
+      await get('/v1/availability/history?sku=H20&from=2025-03-01T00:00:00Z', {}, PARTNER),
+      403,
+      'forbidden',
+    );
+  });
+});
+
+describe('Accept: text/csv', () => {
+  const csvOf = async (path: string, accept = 'text/csv') => {
+    const res = await get(path, { Accept: accept });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('vary')).toMatch(/Accept/i);
+    return (await res.text()).split('\r\n');
+  };
+
+  it('lists availability rows under a header of the JSON field names', async () => {
+    const json = await ok('/v1/availability?sku=H20', S.SkuAvailability);
+    const lines = await csvOf('/v1/availability?sku=H20');
+    const header = 'providerId,sku,installed,allocated,available,overAllocated,delivered,inTransit,held';
+    expect(lines).toEqual([header, ...json.providers.map((row) => Object.values(row).join(',')), '']);
+    expect(lines[1]).toBe('alibaba-cloud,H20,612,700,0,88,0,0,0');
+    expect(Object.keys(json.providers[0] ?? {}).join(',')).toBe(header);
+  });
+
+  it('lists history points, as of a time and for one provider too', async () => {
+    const lines = await csvOf(
+      '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-08T00:00:00Z&to=2025-03-09T00:00:00Z',
+    );
+    expect(lines).toEqual([
+      'at,installed,allocated,available,overAllocated,delivered,inTransit,held',
+      '2025-03-08T23:59:59.999Z,0,0,0,0,0,192,0',
+      '2025-03-09T00:00:00.000Z,0,0,0,0,0,128,0',
+      '',
+    ]);
+  });
+
+  it('follows the preference of a weighted Accept header, and answers 406 for neither type', async () => {
+    expect(await csvOf('/v1/availability?sku=H20', 'application/json;q=0.5, text/csv')).toHaveLength(4);
+    const json = await get('/v1/availability?sku=H20', { Accept: 'text/csv;q=0.5, application/json' });
+    expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(json.headers.get('vary')).toMatch(/Accept/i);
+    await problem(await get('/v1/availability?sku=H20', { Accept: 'image/png' }), 406, 'not-acceptable');
+  });
+});
+
+describe('the answers /openapi.json documents', () => {
+  it('fit what the read routes answer', async () => {
+    const shipment = await ok('/v1/shipments/SH-A', S.Shipment);
+    expect(shipment).toMatchObject({ status: 'installed', quantity: 512 });
+    const provider = await ok(
+      '/v1/providers/baidu-ai/availability?asOf=2025-03-06T00:00:00Z',
+      S.ProviderAvailability,
+    );
+    expect(provider.skus.map((row) => row.sku)).toEqual(['H20', 'H800']);
+    const page = await ok('/v1/events?stream=shipment:SH-A', S.EventPage);
+    expect(page.items).toHaveLength(5);
+    await ok('/v1/status', S.Status);
+    expect(await ok('/v1/health', S.Health)).toEqual({ status: 'ok' });
+  });
+});

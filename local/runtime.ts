@@ -17,6 +17,7 @@ import { recordDeliveries } from '../shared/recorder/recorder.ts';
 import { ensureTables } from '../shared/store/create-tables.ts';
 import { createDynamoClient } from '../shared/store/dynamo.ts';
 import { DynamoDBEventStore } from '../shared/store/event-store.ts';
+import { backfillListing } from '../shared/store/listing-backfill.ts';
 import { DynamoDBProjectionStore } from '../shared/store/projection-store.ts';
 import { tableNamesFor } from '../shared/store/tables.ts';
 import { systemClock, ulidGenerator } from '../shared/util/clock.ts';
@@ -81,7 +82,12 @@ async function assemble(
   cleanups.push(async () => dynamo.destroy());
   const tables = tableNamesFor(config.tablePrefix);
   const created = await ensureTables(dynamo, tables);
-  if (created.length > 0) logger.info('created tables', { tables: created });
+  if (created.length > 0) logger.info('created or upgraded tables', { tables: created });
+  if (created.includes(tables.projections)) {
+    // The listing index may have just been added to projections made by an older version.
+    const backfilled = await backfillListing(dynamo, tables.projections);
+    if (backfilled.updated > 0) logger.info('listed units projected before the listing index', backfilled);
+  }
 
   const events = new DynamoDBEventStore(dynamo, tables.events);
   const projections = new DynamoDBProjectionStore(dynamo, tables.projections);

@@ -7,6 +7,9 @@
  * Options: `--region`, `--segments N` (parallel scans, 4), `--concurrency N` (BatchWriteItem calls in flight, 8),
  * `--create-table` (DynamoDB Local only: create the projections table if it is missing). Pause the projector
  * first (stop `npm start`, or disable the stream's event source mapping); a table that is not empty is refused.
+ *
+ * `--listing-only` (with `--projections-table` or `--prefix`) rebuilds nothing: it gives the unit items that
+ * an older version projected their listing-index attributes, in place, and may run beside the projector.
  */
 import { pathToFileURL } from 'node:url';
 import {
@@ -18,6 +21,7 @@ import {
 import { ProjectionsNotEmptyError, rebuildProjections } from '../shared/projector/rebuild.ts';
 import { tableDefinitions } from '../shared/store/create-tables.ts';
 import { createDynamoClient } from '../shared/store/dynamo.ts';
+import { backfillListing } from '../shared/store/listing-backfill.ts';
 import { tableNamesFor } from '../shared/store/tables.ts';
 import { createLogger } from '../shared/util/logger.ts';
 
@@ -29,6 +33,8 @@ export interface RebuildArgs {
   segments: number;
   concurrency: number;
   createTable: boolean;
+  /** Only give units projected before the listing index their index attributes (`backfillListing`). */
+  listingOnly: boolean;
 }
 
 export class UsageError extends Error {
@@ -52,7 +58,7 @@ export function parseRebuildArgs(argv: readonly string[]): RebuildArgs {
     const arg = argv[i] as string;
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (name === 'create-table') flags.add(name);
+    if (name === 'create-table' || name === 'listing-only') flags.add(name);
     else if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
     else if (inline !== undefined) values.set(name, inline);
     else {
@@ -66,7 +72,8 @@ export function parseRebuildArgs(argv: readonly string[]): RebuildArgs {
   const byPrefix = prefix ? tableNamesFor(prefix) : undefined;
   const events = values.get('events-table') ?? byPrefix?.events;
   const projections = values.get('projections-table') ?? byPrefix?.projections;
-  if (!events || !projections)
+  const listingOnly = flags.has('listing-only');
+  if (!projections || (!events && !listingOnly))
     throw new UsageError('name the tables: --prefix P, or --events-table E and --projections-table P');
   const count = (name: string, fallback: number) => {
     const raw = values.get(name);
@@ -81,8 +88,9 @@ export function parseRebuildArgs(argv: readonly string[]): RebuildArgs {
   return {
     endpoint: values.get('endpoint'),
     region: values.get('region'),
-    events,
+    events: events ?? '',
     projections,
+    listingOnly,
     segments: count('segments', 4),
     concurrency: count('concurrency', 8),
     createTable,
@@ -118,6 +126,11 @@ async function main(): Promise<number> {
   }
   const client = createDynamoClient({ endpoint: args.endpoint, region: args.region });
   try {
+    if (args.listingOnly) {
+      const { scanned, updated } = await backfillListing(client, args.projections);
+      console.log(`rebuild: listed ${updated} of ${scanned} unlisted units of ${args.projections}`);
+      return 0;
+    }
     if (args.createTable) await createProjectionsTable(client, args.projections);
     const stats = await rebuildProjections(
       client,

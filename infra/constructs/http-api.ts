@@ -75,7 +75,12 @@ export class TrackerHttpApi extends Construct {
         resources: [tables.events.tableArn, tables.eventsByTimeIndexArn],
       }),
     );
-    role.addToPolicy(new iam.PolicyStatement({ actions: reads, resources: [tables.projections.tableArn] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: reads,
+        resources: [tables.projections.tableArn, tables.projectionsByKindIndexArn],
+      }),
+    );
     // Key lookup by the hash of the bearer token.
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tables.keys.tableArn] }),

@@ -52,12 +52,25 @@ export class Tables extends Construct {
       partitionKey: { name: TABLES.projections.partitionKey, type: string },
       sortKey: { name: TABLES.projections.sortKey, type: string },
     });
+    const byKind = TABLES.projections.byKindIndex;
+    this.projections.addGlobalSecondaryIndex({
+      indexName: byKind.name,
+      partitionKey: { name: byKind.partitionKey, type: string },
+      sortKey: { name: byKind.sortKey, type: string },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...byKind.projected],
+    });
 
     this.keys = new dynamodb.Table(this, 'Keys', {
       ...common,
       tableName: names.keys,
       partitionKey: { name: TABLES.keys.partitionKey, type: string },
     });
+  }
+
+  /** The ARN of the projections table's listing index, for the API's reads. */
+  get projectionsByKindIndexArn(): string {
+    return `${this.projections.tableArn}/index/${TABLES.projections.byKindIndex.name}`;
   }
 
   /** The ARN of the events table's time index, for grants that must not reach other indexes. */

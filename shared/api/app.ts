@@ -8,6 +8,7 @@ import { availabilityRoutes } from './routes/availability.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { eventRoutes } from './routes/events.ts';
 import { operationsRoutes } from './routes/operations.ts';
+import { regulationRoutes } from './routes/regulations.ts';
 import { shipmentRoutes } from './routes/shipments.ts';
 
 /** Every path the app serves and its methods, for 405 answers with an `Allow` header. */
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   eventRoutes(app, deps);
   availabilityRoutes(app, deps);
   shipmentRoutes(app, deps);
+  regulationRoutes(app, deps);
   docsRoutes(app);
 
   app.notFound((c) => {

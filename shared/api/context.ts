@@ -5,6 +5,7 @@ import type { BusEntry } from '../bus/envelope.ts';
 import type { PublishResult } from '../bus/publisher.ts';
 import type { StoredUnit } from '../projections/plan.ts';
 import type { AvailabilityReader } from '../queries/availability.ts';
+import type { ComplianceReader } from '../queries/compliance.ts';
 import type { Rejection, StoredEvent } from '../store/event-item.ts';
 import type { EventPage, RecorderStats } from '../store/event-store.ts';
 import type { ProjectorStats } from '../store/projection-store.ts';
@@ -26,11 +27,12 @@ export interface AppDeps {
     }): Promise<EventPage>;
     stats(): Promise<RecorderStats>;
   };
-  projections: AvailabilityReader & {
-    getUnit(stream: string): Promise<StoredUnit | undefined>;
-    futureUntil(): Promise<string | undefined>;
-    stats(): Promise<ProjectorStats>;
-  };
+  projections: AvailabilityReader &
+    ComplianceReader & {
+      getUnit(stream: string): Promise<StoredUnit | undefined>;
+      futureUntil(): Promise<string | undefined>;
+      stats(): Promise<ProjectorStats>;
+    };
   publisher: { publish(entries: BusEntry[]): Promise<PublishResult> };
   authenticator: Authenticator;
   clock: Clock;

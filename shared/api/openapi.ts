@@ -7,6 +7,8 @@ import {
   HorizonQuery,
   IdParam,
   ProviderParam,
+  RegulationsQuery,
+  ShipmentListQuery,
 } from './params.ts';
 import * as S from './schemas.ts';
 
@@ -143,13 +145,42 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/shipments/{shipmentId}',
-    summary: "A shipment's goods, status and timeline.",
+    summary: "A shipment's goods, status, compliance and timeline.",
     roles: ['analyst', 'admin'],
     params: { shipmentId: IdParam },
     answers: {
       200: { description: 'The shipment.', schema: S.Shipment },
       ...ERRORS,
       404: { description: 'No event names the shipment.', schema: S.Problem },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/shipments',
+    summary: 'Shipments by id, with their compliance; filtered by provider, SKU, status and compliance.',
+    roles: ['analyst', 'admin'],
+    query: ShipmentListQuery,
+    answers: { 200: { description: 'A page of shipments.', schema: S.ShipmentList, csv: true }, ...ERRORS },
+  },
+  {
+    method: 'get',
+    path: '/v1/regulations',
+    summary: 'Every regulation as it stands now, or those in force at activeAt.',
+    roles: ['analyst', 'admin'],
+    query: RegulationsQuery,
+    answers: { 200: { description: 'Regulations, sorted by id.', schema: S.RegulationList }, ...ERRORS },
+  },
+  {
+    method: 'get',
+    path: '/v1/regulations/{regulationId}',
+    summary: 'One regulation (as of activeAt, or now), with its events and the licences granted under it.',
+    roles: ['analyst', 'admin'],
+    params: { regulationId: IdParam },
+    query: RegulationsQuery,
+    answers: {
+      200: { description: 'The regulation.', schema: S.RegulationDetail },
+      ...ERRORS,
+      404: { description: 'No regulation of that id has been issued.', schema: S.Problem },
     },
   },
   {

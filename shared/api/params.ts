@@ -30,6 +30,28 @@ export const HorizonQuery = z.object({ asOf: QueryTime.optional(), knownAt: Quer
 export const HISTORY_INTERVALS = ['day', 'week', 'month'] as const;
 export type HistoryInterval = (typeof HISTORY_INTERVALS)[number];
 
+export const RegulationsQuery = z.object({ activeAt: QueryTime.optional() });
+
+export const SHIPMENT_STATUSES = [
+  'dispatched',
+  'held',
+  'released',
+  'delivered',
+  'installed',
+  'cancelled',
+  'unknown',
+] as const;
+export const COMPLIANCE_STATUSES = ['clear', 'licensed', 'violation'] as const;
+
+export const ShipmentListQuery = z.object({
+  provider: Slug.optional(),
+  sku: Sku.optional(),
+  status: z.enum(SHIPMENT_STATUSES).optional(),
+  compliance: z.enum(COMPLIANCE_STATUSES).optional(),
+  limit: Limit(500, 100),
+  cursor: z.string().max(1024).optional(),
+});
+
 /** `to` defaults to now, `interval` to a day. */
 export const HistoryQuery = z.object({
   sku: Sku,
@@ -67,6 +89,18 @@ export function parseParams<S extends z.ZodType>(
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw validationProblem(`Some ${what} are not valid.`, issuesOf(parsed.error));
   return parsed.data;
+}
+
+/** A shipment list's cursor: base64url of the last shipment id returned. */
+export function decodeIdCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!Identifier.safeParse(id).success) {
+    throw validationProblem('The cursor is not one this API returned.', [
+      { path: 'cursor', message: 'is not valid' },
+    ]);
+  }
+  return id;
 }
 
 /** Cursors are opaque to callers: base64url of the last sort key returned. */

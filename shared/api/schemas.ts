@@ -91,7 +91,19 @@ export const AvailabilityHistory = z.object({
 
 const Place = z.object({ country: z.string(), providerId: Slug.optional(), site: z.string().optional() });
 
-export const Shipment = z.object({
+export const Compliance = z.object({
+  status: z.enum(['clear', 'licensed', 'violation']),
+  regulations: z.array(
+    z.object({
+      regulationId: Identifier,
+      outcome: z.enum(['licensed', 'violation', 'blocked']),
+      licenceId: Identifier.optional(),
+    }),
+  ),
+});
+
+/** A shipment as lists show it. */
+export const ShipmentItem = z.object({
   shipmentId: Identifier,
   sku: Sku.nullable(),
   quantity: Count.nullable(),
@@ -101,9 +113,61 @@ export const Shipment = z.object({
   licenceId: Identifier.optional(),
   status: z.enum(['dispatched', 'held', 'released', 'delivered', 'installed', 'cancelled', 'unknown']),
   statusAt: Time.nullable(),
+  dispatchedAt: Time.nullable(),
+  compliance: Compliance,
+});
+
+export const Shipment = ShipmentItem.extend({
   timeline: z.array(
     z.object({ eventId: Identifier, type: z.enum(EVENT_TYPES as [string, ...string[]]), occurredAt: Time }),
   ),
+});
+
+export const ShipmentList = z.object({ items: z.array(ShipmentItem), nextCursor: z.string().nullable() });
+
+const RegulationFields = {
+  regulationId: Identifier,
+  authority: z.string(),
+  jurisdiction: z.string(),
+  direction: z.enum(['export', 'import', 'use']),
+  title: z.string(),
+  policy: z.enum(['licence-required', 'prohibited', 'case-by-case', 'discouraged']),
+  skus: z.array(Sku),
+  destinations: z.array(z.string()),
+  effectiveFrom: Time,
+  status: z.enum(['scheduled', 'in-force', 'rescinded']),
+  rescindedAt: Time.optional(),
+};
+
+export const RegulationItem = z.object({ ...RegulationFields, licences: Count });
+
+export const RegulationList = z.object({ activeAt: Time.optional(), items: z.array(RegulationItem) });
+
+export const Licence = z.object({
+  licenceId: Identifier,
+  regulationId: Identifier,
+  exporter: Slug,
+  skus: z.array(Sku),
+  providerId: Slug.optional(),
+  quantity: Count.optional(),
+  validFrom: Time,
+  validUntil: Time.optional(),
+  conditions: z.string().optional(),
+  status: z.enum(['pending', 'valid', 'expired', 'revoked']),
+  revokedAt: Time.optional(),
+});
+
+export const RegulationDetail = z.object({
+  ...RegulationFields,
+  events: z.array(
+    z.object({
+      eventId: Identifier,
+      type: z.enum(EVENT_TYPES as [string, ...string[]]),
+      occurredAt: Time,
+      data: z.record(z.string(), z.unknown()),
+    }),
+  ),
+  licences: z.array(Licence),
 });
 
 export const Health = z.object({ status: z.literal('ok') });

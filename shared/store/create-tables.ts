@@ -3,6 +3,8 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  UpdateTableCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { TABLES, type TableNames } from './tables.ts';
@@ -45,11 +47,14 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
       AttributeDefinitions: [
         { AttributeName: projections.partitionKey, AttributeType: 'S' },
         { AttributeName: projections.sortKey, AttributeType: 'S' },
+        { AttributeName: projections.byKindIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: projections.byKindIndex.sortKey, AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: projections.partitionKey, KeyType: 'HASH' },
         { AttributeName: projections.sortKey, KeyType: 'RANGE' },
       ],
+      GlobalSecondaryIndexes: [byKindIndex()],
     },
     {
       TableName: names.keys,
@@ -60,12 +65,41 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
   ];
 }
 
-/** Creates whichever of the tables is missing; returns the names it created. */
+function byKindIndex(): GlobalSecondaryIndex {
+  const index = TABLES.projections.byKindIndex;
+  return {
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] },
+  };
+}
+
+/**
+ * Creates whichever of the tables is missing, and adds any index a table made by an earlier version lacks
+ * (a local `.data/` from before the index); returns the names it created or changed.
+ */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<string[]> {
   const created: string[] = [];
   for (const definition of tableDefinitions(names)) {
     try {
-      await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
+      const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+      const missing = (definition.GlobalSecondaryIndexes ?? []).filter(
+        (index) => !existing.has(index.IndexName),
+      );
+      for (const index of missing) {
+        await client.send(
+          new UpdateTableCommand({
+            TableName: definition.TableName,
+            AttributeDefinitions: definition.AttributeDefinitions,
+            GlobalSecondaryIndexUpdates: [{ Create: index }],
+          }),
+        );
+      }
+      if (missing.length > 0) created.push(definition.TableName as string);
     } catch (error) {
       if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
       try {

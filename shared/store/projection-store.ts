@@ -11,12 +11,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { addCounters, COUNTER_NAMES, type Counters, zeroCounters } from '../projections/counters.ts';
+import { type ListedKind, listingOf, partitionsOf, type ShipmentSummary } from '../projections/listing.ts';
 import type { StoredUnit, UnitPlan } from '../projections/plan.ts';
 import { parseRowKey, type RowKey } from '../projections/rows.ts';
 import { batchGet, batchPut } from './batch-io.ts';
 import { TABLES } from './tables.ts';
 
-const { partitionKey: PK, sortKey: SK } = TABLES.projections;
+const { partitionKey: PK, sortKey: SK, byKindIndex: BY_KIND } = TABLES.projections;
 
 /** The projections table's item keys, in one place. */
 export const projectionKeys = {
@@ -179,6 +180,66 @@ export class DynamoDBProjectionStore {
     return items.map((item) => item[SK] as string);
   }
 
+  /** The ids of every unit of a kind (regulations, licences), from the listing index. */
+  async idsOf(kind: Exclude<ListedKind, 'shipment'>): Promise<string[]> {
+    const items = await this.queryAll({
+      IndexName: BY_KIND.name,
+      KeyConditionExpression: '#kpk = :kind',
+      ExpressionAttributeNames: { '#kpk': BY_KIND.partitionKey },
+      ExpressionAttributeValues: marshall({ ':kind': partitionsOf(kind)[0] }),
+    });
+    return items.map((item) => item[BY_KIND.sortKey] as string).sort();
+  }
+
+  /**
+   * Shipments by id, after `after`, read page by page from each shard of the listing index until `limit`
+   * of them pass `keep` or the shard ends; the shards' pages merged by id. `more` is true when a shard
+   * stopped with shipments left to read.
+   */
+  async listShipments(options: {
+    after?: string;
+    limit: number;
+    keep: (summary: ShipmentSummary) => boolean;
+  }): Promise<{ items: ShipmentSummary[]; more: boolean }> {
+    const shards = await Promise.all(
+      partitionsOf('shipment').map(async (partition) => {
+        const kept: ShipmentSummary[] = [];
+        let startKey: Record<string, AttributeValue> | undefined;
+        do {
+          const out: QueryCommandOutput = await this.client.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: BY_KIND.name,
+              KeyConditionExpression: options.after ? '#kpk = :p AND #ksk > :after' : '#kpk = :p',
+              ExpressionAttributeNames: {
+                '#kpk': BY_KIND.partitionKey,
+                ...(options.after ? { '#ksk': BY_KIND.sortKey } : {}),
+              },
+              ExpressionAttributeValues: marshall({
+                ':p': partition,
+                ...(options.after ? { ':after': options.after } : {}),
+              }),
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of out.Items ?? []) {
+            const summary = JSON.parse(unmarshall(item).summary as string) as ShipmentSummary;
+            if (!options.keep(summary)) continue;
+            kept.push(summary);
+            if (kept.length === options.limit) return { kept, more: true };
+          }
+          startKey = out.LastEvaluatedKey;
+        } while (startKey);
+        return { kept, more: false };
+      }),
+    );
+    const merged = shards
+      .flatMap((shard) => shard.kept)
+      .sort((a, b) => (a.shipmentId < b.shipmentId ? -1 : a.shipmentId > b.shipmentId ? 1 : 0));
+    const more = merged.length > options.limit || shards.some((shard) => shard.more);
+    return { items: merged.slice(0, options.limit), more };
+  }
+
   async skusOf(providerId: string): Promise<string[]> {
     const items = await this.queryAll({
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
@@ -274,10 +335,11 @@ export function encodeUnit(unit: StoredUnit): Record<string, unknown> {
     // JSON strings keep the item compact and free of DynamoDB's type annotations on every nested field.
     events: JSON.stringify(unit.events),
     applied: JSON.stringify(unit.applied),
+    ...listingOf(unit),
   };
 }
 
-function decodeUnit(item: Record<string, unknown>): StoredUnit {
+export function decodeUnit(item: Record<string, unknown>): StoredUnit {
   return {
     stream: item.stream as string,
     version: item.version as number,

@@ -6,7 +6,8 @@
  * A global secondary index orders events by `occurredAt` within a month, for listing without a stream filter.
  *
  * Projections table: availability counters per (sku, provider), one unit item per projected stream, row
- * membership for `asOf`/`knownAt` replays, provider profiles, catalogues and operational stats.
+ * membership for `asOf`/`knownAt` replays, provider profiles, catalogues and operational stats; a sparse
+ * index lists shipments, regulations and licences.
  *
  * Keys table: API keys, stored only as SHA-256 hashes.
  */
@@ -17,7 +18,16 @@ export const TABLES = {
     sortKey: 'sk',
     byTimeIndex: { name: 'by-time', partitionKey: 'tpk', sortKey: 'tsk' },
   },
-  projections: { logicalName: 'projections', partitionKey: 'pk', sortKey: 'sk' },
+  projections: {
+    logicalName: 'projections',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    /**
+     * A sparse index of the units that are listed (shipments, regulations, licences): by kind, in shards
+     * for shipments, ordered by id, with each unit's `summary` (`shared/projections/listing.ts`).
+     */
+    byKindIndex: { name: 'by-kind', partitionKey: 'kpk', sortKey: 'ksk', projected: ['summary'] },
+  },
   keys: { logicalName: 'keys', partitionKey: 'keyId' },
 } as const;
 

@@ -67,6 +67,9 @@ describe('least privilege', () => {
 
     it('reads the projections, looks keys up, and puts events on its own bus only', () => {
       expect(allowedActionsOn(api, ids.projections)).toEqual(READS);
+      expect(resourcesAllowed(api, 'dynamodb:Query')).toContainEqual({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.projections, 'Arn'] }, '/index/by-kind']],
+      });
       expect(allowedActionsOn(api, ids.keys)).toEqual(['dynamodb:GetItem']);
       expect(allowedActionsOn(api, ids.bus)).toEqual(['events:PutEvents']);
       expect(resourcesAllowed(api, 'events:PutEvents')).toEqual([{ 'Fn::GetAtt': [ids.bus, 'Arn'] }]);
@@ -132,6 +135,8 @@ describe('least privilege', () => {
         'dynamodb:UpdateItem',
       ]);
       expect(allowedActions(projector)).not.toContain('dynamodb:DeleteItem');
+      // It writes the listing index's attributes on unit items, and never reads the index.
+      expect(JSON.stringify(resourcesAllowed(projector, 'dynamodb:Query'))).not.toContain('/index/');
     });
 
     it('has no access to the keys or the bus, and sends only to its failure queue', () => {

@@ -40,6 +40,25 @@ describe('tables', () => {
     expect(events.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
   });
 
+  it('indexes the listed units of the projections table by kind, with their summaries only', () => {
+    const { stack, template } = stages.dev;
+    const projections = template.toJSON().Resources[logicalId(stack, stack.tables.projections)].Properties;
+    const index = TABLES.projections.byKindIndex;
+    expect(projections.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['summary'] },
+      },
+    ]);
+    expect(projections.AttributeDefinitions).toEqual(
+      expect.arrayContaining(['kpk', 'ksk'].map((name) => ({ AttributeName: name, AttributeType: S }))),
+    );
+  });
+
   it('keys the projections table by pk/sk and the keys table by keyId', () => {
     const { stack, template } = stages.dev;
     const resources = template.toJSON().Resources;

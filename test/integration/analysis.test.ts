@@ -1,19 +1,7 @@
-import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../shared/api/app.ts';
-import type { AppEnv } from '../../shared/api/context.ts';
-import type { ProblemBody } from '../../shared/api/problem.ts';
 import * as S from '../../shared/api/schemas.ts';
-import { Authenticator } from '../../shared/auth/authenticator.ts';
-import { DynamoDBKeyStore } from '../../shared/auth/key-store.ts';
-import { newKeyRecord } from '../../shared/auth/keys.ts';
-import { type DomainEvent, EventInput, type RecordedEvent, streamOf } from '../../shared/events/catalogue.ts';
-import { projectEvents } from '../../shared/projector/projector.ts';
-import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
-import { DynamoDBProjectionStore } from '../../shared/store/projection-store.ts';
-import { ulidGenerator } from '../../shared/util/clock.ts';
-import { createLogger } from '../../shared/util/logger.ts';
-import { createTestTables, type TestTables } from '../support/dynamo.ts';
+import type { RecordedEvent } from '../../shared/events/catalogue.ts';
+import { PARTNER, expectProblem as problem, type ReadApp, readApp, recorded } from '../support/read-app.ts';
 
 /*
  * The analysis routes over real projections: availability history and CSV answers. A history point must
@@ -21,23 +9,13 @@ import { createTestTables, type TestTables } from '../support/dynamo.ts';
  */
 
 const NOW = new Date('2025-03-20T12:00:00.000Z');
-const ANALYST = 'key-analyst-analysis';
-const PARTNER = 'key-partner-analysis';
 const EARLY = '2025-03-01T00:00:00.000Z';
 const LATE = '2025-03-12T00:00:00.000Z';
 
-let tables: TestTables;
-let app: Hono<AppEnv>;
-
-const event = (type: string, occurredAt: string, data: Record<string, unknown>, recordedAt = EARLY) => {
-  const parsed = EventInput.parse({
-    eventId: `${type}-${occurredAt}-${JSON.stringify(data).length}`,
-    type,
-    occurredAt,
-    data,
-  }) as DomainEvent;
-  return { ...parsed, recordedAt, source: 'acme', stream: streamOf(parsed) } as RecordedEvent;
-};
+let api: ReadApp;
+/** Known from the start, unless said otherwise. */
+const event = (type: string, occurredAt: string, data: Record<string, unknown>, recordedAt = EARLY) =>
+  recorded(type, occurredAt, data, recordedAt);
 
 const shipment = (id: string, provider: string, quantity: number) => ({
   shipmentId: id,
@@ -85,43 +63,12 @@ const HISTORY: RecordedEvent[] = [
 ];
 
 beforeAll(async () => {
-  tables = await createTestTables('analysis');
-  const keys = new DynamoDBKeyStore(tables.client, tables.names.keys);
-  await keys.put(newKeyRecord(ANALYST, { role: 'analyst' }, NOW));
-  await keys.put(newKeyRecord(PARTNER, { role: 'partner', partnerId: 'acme', families: ['shipment'] }, NOW));
-  const projections = new DynamoDBProjectionStore(tables.client, tables.names.projections);
-  await projectEvents(projections, HISTORY, { clock: { now: () => NOW } });
-  app = createApp({
-    events: new DynamoDBEventStore(tables.client, tables.names.events),
-    projections,
-    publisher: { publish: async () => ({ accepted: [], failed: [] }) },
-    authenticator: new Authenticator(keys),
-    clock: { now: () => NOW },
-    newId: ulidGenerator(),
-    logger: createLogger({ level: 'silent' }),
-  });
+  api = await readApp('analysis', HISTORY, NOW);
 });
-afterAll(() => tables.drop());
+afterAll(() => api.tables.drop());
 
-const get = (path: string, headers: Record<string, string> = {}, key: string | null = ANALYST) =>
-  Promise.resolve(
-    app.request(path, { headers: { ...(key ? { Authorization: `Bearer ${key}` } : {}), ...headers } }),
-  );
-
-async function ok<T>(path: string, schema: { parse(value: unknown): T }): Promise<T> {
-  const res = await get(path);
-  expect(res.status, await res.clone().text()).toBe(200);
-  expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-  return schema.parse(await res.json());
-}
-
-async function problem(res: Response, status: number, slug: string): Promise<ProblemBody> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const body = S.Problem.parse(await res.json()) as ProblemBody;
-  expect(body.type).toBe(`/problems/${slug}`);
-  return body;
-}
+const get = (...args: Parameters<ReadApp['get']>) => api.get(...args);
+const ok = <T>(path: string, schema: { parse(value: unknown): T }) => api.ok(path, schema);
 
 describe('GET /v1/availability/history', () => {
   it('gives, at the end of each day, the totals that availability as of that time gives', async () => {

@@ -298,6 +298,11 @@ describe('npm run rebuild arguments', () => {
       segments: 4,
       concurrency: 8,
       createTable: false,
+      listingOnly: false,
+    });
+    expect(parseRebuildArgs(['--projections-table', 'p', '--listing-only'])).toMatchObject({
+      projections: 'p',
+      listingOnly: true,
     });
     expect(
       parseRebuildArgs([
@@ -318,6 +323,8 @@ describe('npm run rebuild arguments', () => {
       ['--prefix', 'x', '--segments', '0'],
       ['--nope', 'x'],
       ['--prefix', 'x', '--create-table'],
+      ['--projections-table', 'p'],
+      ['--events-table', 'e', '--listing-only'],
     ]) {
       expect(() => parseRebuildArgs(argv), argv.join(' ')).toThrow(UsageError);
     }

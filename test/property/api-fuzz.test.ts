@@ -43,6 +43,8 @@ function fakeRuntime(): { app: Hono<AppEnv>; published: BusEntry[] } {
       membersOf: async () => [],
       getUnits: async () => [],
       skusOf: async () => [],
+      idsOf: async () => [],
+      listShipments: async () => ({ items: [], more: false }),
       getUnit: async () => undefined,
       futureUntil: async () => undefined,
       stats: async () => ({ eventsProjected: 0 }),

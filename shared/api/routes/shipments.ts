@@ -1,30 +1,99 @@
 import type { Hono } from 'hono';
-import { foldShipment, NOW, visibleAt } from '../../projections/unit.ts';
+import type { Compliance } from '../../projections/compliance.ts';
+import { type ShipmentSummary, summariseShipment } from '../../projections/listing.ts';
+import { NOW, visibleAt } from '../../projections/unit.ts';
+import { ComplianceQueries } from '../../queries/compliance.ts';
 import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
-import { IdParam, parseParams } from '../params.ts';
+import { jsonOrCsv } from '../media.ts';
+import { decodeIdCursor, encodeCursor, IdParam, parseParams, ShipmentListQuery } from '../params.ts';
 import { ProblemError } from '../problem.ts';
 
+/** A shipment as the routes show it: its summary (the time it was dispatched included) and its compliance. */
+function shipmentView({ dispatchedAt, licenceId, ...summary }: ShipmentSummary, compliance: Compliance) {
+  return {
+    shipmentId: summary.shipmentId,
+    sku: summary.sku,
+    quantity: summary.quantity,
+    exporter: summary.exporter,
+    origin: summary.origin,
+    destination: summary.destination,
+    ...(licenceId ? { licenceId } : {}),
+    status: summary.status,
+    statusAt: summary.statusAt,
+    dispatchedAt,
+    compliance,
+  };
+}
+
+/** CSV columns of a shipment list: its fields, nested ones by their dotted path. */
+const CSV_COLUMNS = [
+  'shipmentId',
+  'sku',
+  'quantity',
+  'exporter',
+  'origin.country',
+  'destination.country',
+  'destination.providerId',
+  'destination.site',
+  'licenceId',
+  'status',
+  'statusAt',
+  'dispatchedAt',
+  'compliance.status',
+];
+
+function flatten(value: Record<string, unknown>, prefix = '', into: Record<string, unknown> = {}) {
+  for (const [key, field] of Object.entries(value)) {
+    if (field !== null && typeof field === 'object' && !Array.isArray(field)) {
+      flatten(field as Record<string, unknown>, `${prefix}${key}.`, into);
+    } else into[`${prefix}${key}`] = field;
+  }
+  return into;
+}
+
 export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  const compliance = new ComplianceQueries(deps.projections);
+
+  app.get('/v1/shipments', async (c) => {
+    requireRole(c, 'analyst', 'admin');
+    const query = parseParams(ShipmentListQuery, c.req.query());
+    const after = decodeIdCursor(query.cursor);
+    const now = deps.clock.now().toISOString();
+    const judge = await compliance.judge();
+    const page = await deps.projections.listShipments({
+      after,
+      limit: query.limit,
+      keep: (s) =>
+        (!query.provider || s.destination?.providerId === query.provider) &&
+        (!query.sku || s.sku === query.sku) &&
+        (!query.status || s.status === query.status) &&
+        (!query.compliance || judge.judge(s, now).status === query.compliance),
+    });
+    const items = page.items.map((s) => shipmentView(s, judge.judge(s, now)));
+    const last = page.items.at(-1);
+    const body = { items, nextCursor: page.more && last ? encodeCursor(last.shipmentId) : null };
+    return jsonOrCsv(c, body, { columns: CSV_COLUMNS, records: items.map((item) => flatten(item)) });
+  });
+
   app.get('/v1/shipments/:shipmentId', async (c) => {
     requireRole(c, 'analyst', 'admin');
     const shipmentId = parseParams(IdParam, c.req.param('shipmentId'), 'path parameters');
     const unit = await deps.projections.getUnit(`shipment:${shipmentId}`);
     if (!unit) throw new ProblemError('not-found', 404, `No event names shipment ${shipmentId}.`);
-    const view = foldShipment(visibleAt(unit.events, NOW));
-    const dispatch = view.dispatch?.data;
+    const summary = summariseShipment(shipmentId, unit);
+    const judge = await compliance.judge(summary);
+    const dispatch = visibleAt(unit.events, NOW).findLast((e) => e.type === 'shipment.dispatched');
     return json(c, {
-      shipmentId,
-      sku: dispatch?.sku ?? null,
-      quantity: dispatch?.quantity ?? null,
-      exporter: dispatch?.exporter ?? null,
-      origin: dispatch?.origin ?? null,
-      destination: dispatch?.destination ?? null,
-      ...(dispatch?.licenceId ? { licenceId: dispatch.licenceId } : {}),
-      ...(dispatch?.hsCode ? { hsCode: dispatch.hsCode } : {}),
-      ...(dispatch?.eccn ? { eccn: dispatch.eccn } : {}),
-      status: view.status,
-      statusAt: view.statusAt ?? null,
-      timeline: view.timeline.map((e) => ({ eventId: e.eventId, type: e.type, occurredAt: e.occurredAt })),
+      ...shipmentView(summary, judge.judge(summary, deps.clock.now().toISOString())),
+      ...(dispatch?.type === 'shipment.dispatched' && dispatch.data.hsCode
+        ? { hsCode: dispatch.data.hsCode }
+        : {}),
+      ...(dispatch?.type === 'shipment.dispatched' && dispatch.data.eccn ? { eccn: dispatch.data.eccn } : {}),
+      timeline: visibleAt(unit.events, NOW).map((e) => ({
+        eventId: e.eventId,
+        type: e.type,
+        occurredAt: e.occurredAt,
+      })),
     });
   });
 }

@@ -56,6 +56,10 @@ const COUNTERS = {
   delivered: Count,
   inTransit: Count,
   held: Count,
+  blocked: Count.meta({
+    description: 'Units in transit or held whose shipment is in violation or import-banned.',
+  }),
+  expectedInbound: Count.meta({ description: 'inTransit + held - blocked.' }),
 };
 
 export const AvailabilityRow = z.object({ providerId: Slug, sku: Sku, ...COUNTERS });

@@ -28,6 +28,9 @@ interface Licence {
   revokedAt?: string;
 }
 
+/** The statuses whose units are on their way: in transit (dispatched or released) or held. */
+const MOVING: ReadonlySet<string> = new Set(['dispatched', 'released', 'held']);
+
 const byDispatch = (a: Dispatched, b: Dispatched) =>
   a.dispatchedAt < b.dispatchedAt
     ? -1
@@ -50,6 +53,9 @@ export class ComplianceJudge {
   /** Per capped licence (and regulation), the ids of the shipments it covers: computed once, on demand. */
   private readonly covered = new Map<string, Set<string>>();
   private readonly shipments: Dispatched[];
+  private readonly views = new Map<string, RegulationView[]>();
+  /** Per shipment (and dispatch), whether an export regulation is violated: it does not change with time. */
+  private readonly violations = new Map<string, boolean>();
 
   constructor(
     private readonly regulations: readonly (readonly UnitEvent[])[],
@@ -99,37 +105,53 @@ export class ComplianceJudge {
     return { status, regulations: outcomes };
   }
 
-  /** Whether an import regulation blocks the shipment at `at` (it must be in transit or held then). */
-  isBlocked(shipment: ShipmentSummary, at: string): boolean {
-    return isDispatched(shipment) && this.blockingImports(shipment, at).length > 0;
+  /**
+   * Whether the shipment's units count as `blocked` at `at`: they are in transit or held (as its summary
+   * says), and it is in violation or an import ban blocks it then.
+   */
+  blocks(shipment: ShipmentSummary, at: string): boolean {
+    if (!isDispatched(shipment) || !MOVING.has(shipment.status)) return false;
+    const key = `${shipment.shipmentId}\u0000${shipment.dispatchedAt}\u0000${shipment.licenceId ?? ''}`;
+    let violates = this.violations.get(key);
+    if (violates === undefined) {
+      violates = this.judge(shipment, shipment.dispatchedAt).status === 'violation';
+      this.violations.set(key, violates);
+    }
+    return violates || this.blockingImports(shipment, at).length > 0;
+  }
+
+  /** Every regulation as it stood at `at`, worked out once per time: a history asks at every point. */
+  private regulationsAt(at: string): RegulationView[] {
+    let views = this.views.get(at);
+    if (!views) {
+      views = this.regulations.flatMap((events) => regulationAt(events, at) ?? []);
+      this.views.set(at, views);
+    }
+    return views;
   }
 
   private applyingExports(s: Dispatched): RegulationView[] {
-    return this.regulations.flatMap((events) => {
-      const r = regulationAt(events, s.dispatchedAt);
+    return this.regulationsAt(s.dispatchedAt).filter((r) => {
       const applies =
-        r !== undefined &&
         r.direction === 'export' &&
         r.policy !== 'discouraged' &&
         r.status === 'in-force' &&
         r.skus.includes(s.sku) &&
         r.destinations.includes(s.destination.country);
-      return applies ? [r] : [];
+      return applies;
     });
   }
 
   private blockingImports(s: Dispatched, at: string): RegulationView[] {
-    if (s.status !== 'dispatched' && s.status !== 'released' && s.status !== 'held') return [];
-    return this.regulations.flatMap((events) => {
-      const r = regulationAt(events, at);
+    if (!MOVING.has(s.status)) return [];
+    return this.regulationsAt(at).filter((r) => {
       const blocks =
-        r !== undefined &&
         r.direction === 'import' &&
         r.policy === 'prohibited' &&
         r.status === 'in-force' &&
         r.skus.includes(s.sku) &&
         r.destinations.includes(s.destination.country);
-      return blocks ? [r] : [];
+      return blocks;
     });
   }
 

@@ -24,12 +24,16 @@ export interface AvailabilityRow extends Counters {
   sku: string;
   available: number;
   overAllocated: number;
+  /** Units in transit or held whose shipment is in violation or blocked by an import ban. */
+  blocked: number;
+  /** `inTransit` + `held` - `blocked`: what can still be expected to arrive. */
+  expectedInbound: number;
 }
 
 export type AvailabilityTotals = Omit<AvailabilityRow, 'providerId' | 'sku'>;
 
-/** A row as the contract shows it, in its field order. */
-export function toRow(providerId: string, sku: string, c: Counters): AvailabilityRow {
+/** A row as the contract shows it, in its field order; `blocked` comes from compliance, not the counters. */
+export function toRow(providerId: string, sku: string, c: Counters, blocked = 0): AvailabilityRow {
   return {
     providerId,
     sku,
@@ -40,6 +44,8 @@ export function toRow(providerId: string, sku: string, c: Counters): Availabilit
     delivered: c.delivered,
     inTransit: c.inTransit,
     held: c.held,
+    blocked,
+    expectedInbound: c.inTransit + c.held - blocked,
   };
 }
 
@@ -53,6 +59,8 @@ export function totalsOf(rows: readonly AvailabilityRow[]): AvailabilityTotals {
     delivered: 0,
     inTransit: 0,
     held: 0,
+    blocked: 0,
+    expectedInbound: 0,
   };
   for (const row of rows) {
     for (const key of Object.keys(totals) as (keyof AvailabilityTotals)[]) totals[key] += row[key];

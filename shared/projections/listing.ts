@@ -1,5 +1,5 @@
 import type { StoredUnit } from './plan.ts';
-import { foldShipment, NOW, type ShipmentStatus, visibleAt } from './unit.ts';
+import { type Dispatched, foldShipment, NOW, type ShipmentStatus, visibleAt } from './unit.ts';
 
 /**
  * Units the API lists (shipments, regulations, licences) carry index attributes on their own item, so that
@@ -51,7 +51,16 @@ export function partitionsOf(kind: ListedKind): string[] {
 
 export function summariseShipment(shipmentId: string, unit: StoredUnit): ShipmentSummary {
   const view = foldShipment(visibleAt(unit.events, NOW));
-  const dispatch = view.dispatch;
+  return summaryOf(shipmentId, view.dispatch, view.status, view.statusAt);
+}
+
+/** A shipment's summary from its latest dispatch and its status: what a fold of its events gives. */
+export function summaryOf(
+  shipmentId: string,
+  dispatch: Dispatched | undefined,
+  status: ShipmentStatus | 'unknown',
+  statusAt: string | undefined,
+): ShipmentSummary {
   return {
     shipmentId,
     sku: dispatch?.data.sku ?? null,
@@ -60,8 +69,8 @@ export function summariseShipment(shipmentId: string, unit: StoredUnit): Shipmen
     origin: dispatch?.data.origin ?? null,
     destination: dispatch?.data.destination ?? null,
     ...(dispatch?.data.licenceId ? { licenceId: dispatch.data.licenceId } : {}),
-    status: view.status,
-    statusAt: view.statusAt ?? null,
+    status: dispatch ? status : 'unknown',
+    statusAt: statusAt ?? null,
     dispatchedAt: dispatch?.occurredAt ?? null,
   };
 }

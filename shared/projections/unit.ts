@@ -120,7 +120,7 @@ function isLater(a: UnitEvent, b: UnitEvent): boolean {
   return a.eventId >= b.eventId;
 }
 
-type Dispatched = Extract<UnitEvent, { type: 'shipment.dispatched' }>;
+export type Dispatched = Extract<UnitEvent, { type: 'shipment.dispatched' }>;
 type Created = Extract<UnitEvent, { type: 'allocation.created' }>;
 
 /**
@@ -170,6 +170,13 @@ export class UnitFold {
         this.nameRow(e.data.providerId, e.data.sku, e.data.delta);
         break;
     }
+  }
+
+  /** A shipment's latest dispatch and the status its latest event gives, as folded so far. */
+  shipment(): { dispatch: Dispatched; status: ShipmentStatus; statusAt: string } | undefined {
+    if (!this.dispatch || !this.latest) return undefined;
+    const status = this.latest.type.slice('shipment.'.length) as ShipmentStatus;
+    return { dispatch: this.dispatch, status, statusAt: this.latest.occurredAt };
   }
 
   /** Adds this unit's contribution into `rows` (every named row gets an entry) and returns `rows`. */

@@ -5,10 +5,12 @@ import {
   toRow,
   zeroCounters,
 } from '../projections/counters.ts';
+import { summariseShipment } from '../projections/listing.ts';
 import type { StoredUnit } from '../projections/plan.ts';
 import { parseRowKey, type RowKey, rowKey } from '../projections/rows.ts';
 import { contributionOf, type Horizon, rowsNamed, visibleAt } from '../projections/unit.ts';
 import type { CountersRow } from '../store/projection-store.ts';
+import { blockedPerRow, ComplianceQueries, type ComplianceReader } from './compliance.ts';
 import { type HistoryPoint, historyOf } from './history.ts';
 
 /** What availability reads need of the projections store. */
@@ -25,34 +27,52 @@ const bySku = (a: AvailabilityRow, b: AvailabilityRow) => (a.sku < b.sku ? -1 : 
 
 /**
  * Availability rows, either as projected now (O(1) reads in the history's length) or replayed at a horizon
- * from the units of the rows asked for (O(their events), never a scan).
+ * from the units of the rows asked for (O(their events), never a scan). `blocked` comes from compliance
+ * (`ComplianceQueries.blockingJudge`) and is zero, without a read, while no regulation is known.
  */
 export class AvailabilityQueries {
-  constructor(private readonly store: AvailabilityReader) {}
+  private readonly compliance: ComplianceQueries;
 
-  async forSku(sku: string, options: { provider?: string; horizon?: Horizon }): Promise<AvailabilityRow[]> {
+  constructor(private readonly store: AvailabilityReader & ComplianceReader) {
+    this.compliance = new ComplianceQueries(store);
+  }
+
+  /** `now` is when "now" is: `blocked` counts the import bans in force then. */
+  async forSku(
+    sku: string,
+    options: { provider?: string; horizon?: Horizon; now: string },
+  ): Promise<AvailabilityRow[]> {
+    const { horizon, now } = options;
     if (options.provider) {
       const row = rowKey(options.provider, sku);
-      if (options.horizon) return this.replay([row], options.horizon);
-      return (await this.store.countersForRows([row])).map((c) => toRow(c.providerId, c.sku, c));
+      if (horizon) return this.replay([row], horizon, now);
+      return this.projected(await this.store.countersForRows([row]), now);
     }
     const counters = await this.store.countersForSku(sku);
-    if (!options.horizon) return counters.map((c) => toRow(c.providerId, c.sku, c)).sort(byProvider);
+    if (!horizon) return (await this.projected(counters, now)).sort(byProvider);
     const rows = counters.map((c) => rowKey(c.providerId, sku));
-    return (await this.replay(rows, options.horizon)).sort(byProvider);
+    return (await this.replay(rows, horizon, now)).sort(byProvider);
   }
 
   async forProvider(
     providerId: string,
-    horizon?: Horizon,
+    options: { horizon?: Horizon; now: string },
   ): Promise<{ skus: string[]; rows: AvailabilityRow[] }> {
     const skus = await this.store.skusOf(providerId);
     const rows = skus.map((sku) => rowKey(providerId, sku));
-    if (!horizon) {
+    if (!options.horizon) {
       const counters = await this.store.countersForRows(rows);
-      return { skus, rows: counters.map((c) => toRow(c.providerId, c.sku, c)).sort(bySku) };
+      return { skus, rows: (await this.projected(counters, options.now)).sort(bySku) };
     }
-    return { skus, rows: (await this.replay(rows, horizon)).sort(bySku) };
+    return { skus, rows: (await this.replay(rows, options.horizon, options.now)).sort(bySku) };
+  }
+
+  /** Projected counters as rows, with what is blocked among the goods on their way now. */
+  private async projected(counters: readonly CountersRow[], now: string): Promise<AvailabilityRow[]> {
+    const blocking = await this.compliance.blockingJudge();
+    const rows = new Set(counters.map((c) => rowKey(c.providerId, c.sku)));
+    const blocked = blocking ? blockedPerRow(blocking.judge, blocking.shipments, rows, now) : new Map();
+    return counters.map((c) => toRow(c.providerId, c.sku, c, blocked.get(rowKey(c.providerId, c.sku)) ?? 0));
   }
 
   /**
@@ -66,7 +86,11 @@ export class AvailabilityQueries {
     const rows = options.provider
       ? [rowKey(options.provider, sku)]
       : (await this.store.countersForSku(sku)).map((c) => rowKey(c.providerId, sku));
-    return historyOf(await this.unitsOf(rows), rows, options.points, options.knownAt);
+    const [units, blocking] = await Promise.all([
+      this.unitsOf(rows),
+      this.compliance.blockingJudge(options.knownAt),
+    ]);
+    return historyOf(units, rows, options.points, options.knownAt, blocking?.judge);
   }
 
   /** Every unit that ever named one of these rows. */
@@ -77,8 +101,23 @@ export class AvailabilityQueries {
   }
 
   /** Folds every unit that ever named one of these rows, seeing only the events within the horizon. */
-  private async replay(rows: readonly RowKey[], horizon: Horizon): Promise<AvailabilityRow[]> {
-    const units = await this.unitsOf(rows);
+  private async replay(rows: readonly RowKey[], horizon: Horizon, now: string): Promise<AvailabilityRow[]> {
+    const [units, blocking] = await Promise.all([
+      this.unitsOf(rows),
+      this.compliance.blockingJudge(horizon.knownAt),
+    ]);
+    // The shipments as they stood at the horizon: the goods on their way then are the ones that can be blocked.
+    const shipments = units
+      .filter((unit) => unit.stream.startsWith('shipment:'))
+      .map((unit) =>
+        summariseShipment(unit.stream.slice('shipment:'.length), {
+          ...unit,
+          events: visibleAt(unit.events, horizon),
+        }),
+      );
+    const blocked = blocking
+      ? blockedPerRow(blocking.judge, shipments, new Set(rows), horizon.asOf ?? now)
+      : new Map<RowKey, number>();
     const totals = new Map<RowKey, Counters>();
     const present = new Set<RowKey>();
     for (const unit of units) {
@@ -91,7 +130,7 @@ export class AvailabilityQueries {
       .filter((row) => present.has(row))
       .map((row) => {
         const { providerId, sku } = parseRowKey(row);
-        return toRow(providerId, sku, totals.get(row) ?? zeroCounters());
+        return toRow(providerId, sku, totals.get(row) ?? zeroCounters(), blocked.get(row) ?? 0);
       });
   }
 }

@@ -9,6 +9,7 @@ import {
   type RegulationView,
   regulationAt,
 } from '../projections/regulation.ts';
+import { type RowKey, rowKey } from '../projections/rows.ts';
 import type { UnitEvent } from '../projections/unit.ts';
 
 /** What regulation and compliance reads need of the projections store. */
@@ -65,6 +66,31 @@ export class ComplianceQueries {
     );
   }
 
+  /**
+   * A judge for availability's `blocked`, seeing only regulations and licences recorded by `knownAt` (their
+   * own dates say when they are in force), with every shipment known for licence caps; undefined when no
+   * regulation is known, so that reads of a history without any skip it all.
+   *
+   * @debt with regulations present, every availability read lists every shipment's summary (a query per
+   * shard of the listing index): O(shipments), where an index of the goods on their way would bound it by them.
+   */
+  async blockingJudge(
+    knownAt?: string,
+  ): Promise<{ judge: ComplianceJudge; shipments: ShipmentSummary[] } | undefined> {
+    const regulations = await this.unitsOf('regulation');
+    if (regulations.length === 0) return undefined;
+    const [licences, shipments] = await Promise.all([
+      this.unitsOf('licence'),
+      this.store.listShipments({ limit: Number.POSITIVE_INFINITY, keep: () => true }),
+    ]);
+    const known = (units: readonly StoredUnit[]) =>
+      units.map((u) => (knownAt === undefined ? u.events : u.events.filter((e) => e.recordedAt <= knownAt)));
+    return {
+      judge: new ComplianceJudge(known(regulations), known(licences), shipments.items),
+      shipments: shipments.items,
+    };
+  }
+
   /** Every regulation as it stood at `at`, sorted by id; only those in force then when `inForceOnly`. */
   async regulations(at: string, inForceOnly: boolean): Promise<RegulationItem[]> {
     const [regulations, licences] = await Promise.all([this.unitsOf('regulation'), this.unitsOf('licence')]);
@@ -110,4 +136,21 @@ function licenceCounts(licences: readonly (readonly UnitEvent[])[]): Map<string,
     if (licence) counts.set(licence.terms.regulationId, (counts.get(licence.terms.regulationId) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Units of `shipments` that count as blocked at `at`, per row, for the rows wanted. */
+export function blockedPerRow(
+  judge: ComplianceJudge,
+  shipments: Iterable<ShipmentSummary>,
+  rows: ReadonlySet<RowKey>,
+  at: string,
+): Map<RowKey, number> {
+  const blocked = new Map<RowKey, number>();
+  for (const s of shipments) {
+    if (!s.sku || !s.destination || !s.quantity) continue;
+    const row = rowKey(s.destination.providerId, s.sku);
+    if (!rows.has(row) || !judge.blocks(s, at)) continue;
+    blocked.set(row, (blocked.get(row) ?? 0) + s.quantity);
+  }
+  return blocked;
 }

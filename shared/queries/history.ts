@@ -1,3 +1,4 @@
+import type { ComplianceJudge } from '../projections/compliance.ts';
 import {
   type AvailabilityTotals,
   type Counters,
@@ -5,9 +6,11 @@ import {
   totalsOf,
   zeroCounters,
 } from '../projections/counters.ts';
+import { type ShipmentSummary, summaryOf } from '../projections/listing.ts';
 import type { StoredUnit } from '../projections/plan.ts';
 import type { RowKey } from '../projections/rows.ts';
 import { type UnitEvent, UnitFold } from '../projections/unit.ts';
+import { blockedPerRow } from './compliance.ts';
 
 export type Interval = 'day' | 'week' | 'month';
 
@@ -60,13 +63,15 @@ export type HistoryPoint = { at: string } & AvailabilityTotals;
  * re-counted once at the next point, its old contribution taken out of the rows and its new one put in. So
  * the work is the events' sort plus the points times the rows, not a replay per point. Only events recorded
  * by `knownAt` count, when it is given. `available` and `overAllocated` are summed over the rows, as the
- * availability totals are.
+ * availability totals are; `blocked` (with a `judge`: some regulation is known) is judged at each point
+ * among the shipments on their way then.
  */
 export function historyOf(
   units: readonly StoredUnit[],
   rows: readonly RowKey[],
   points: readonly string[],
   knownAt?: string,
+  judge?: ComplianceJudge,
 ): HistoryPoint[] {
   const wanted = new Set(rows);
   const entries: { event: UnitEvent; unit: number }[] = [];
@@ -104,8 +109,23 @@ export function historyOf(
       counted[unit] = (folds[unit] as UnitFold).contributeTo(new Map());
       move(counted[unit], 1);
     }
-    const point = { at, ...totalsOf([...totals.values()].map((counters) => toRow('', '', counters))) };
+    const blocked = judge
+      ? blockedPerRow(judge, movingAt(units, folds), wanted, at)
+      : new Map<RowKey, number>();
+    const rowsNow = [...totals].map(([row, counters]) => toRow('', '', counters, blocked.get(row) ?? 0));
+    const point = { at, ...totalsOf(rowsNow) };
     history.push(point);
   }
   return history;
 }
+
+/** The shipments among the units whose folds so far leave them on their way (in transit or held). */
+function* movingAt(units: readonly StoredUnit[], folds: readonly UnitFold[]): Generator<ShipmentSummary> {
+  for (let i = 0; i < units.length; i++) {
+    const state = folds[i]?.shipment();
+    if (!state || !MOVING.has(state.status)) continue;
+    yield summaryOf(state.dispatch.data.shipmentId, state.dispatch, state.status, state.statusAt);
+  }
+}
+
+const MOVING: ReadonlySet<string> = new Set(['dispatched', 'released', 'held']);

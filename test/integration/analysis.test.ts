@@ -188,9 +188,10 @@ describe('Accept: text/csv', () => {
   it('lists availability rows under a header of the JSON field names', async () => {
     const json = await ok('/v1/availability?sku=H20', S.SkuAvailability);
     const lines = await csvOf('/v1/availability?sku=H20');
-    const header = 'providerId,sku,installed,allocated,available,overAllocated,delivered,inTransit,held';
+    const header =
+      'providerId,sku,installed,allocated,available,overAllocated,delivered,inTransit,held,blocked,expectedInbound';
     expect(lines).toEqual([header, ...json.providers.map((row) => Object.values(row).join(',')), '']);
-    expect(lines[1]).toBe('alibaba-cloud,H20,612,700,0,88,0,0,0');
+    expect(lines[1]).toBe('alibaba-cloud,H20,612,700,0,88,0,0,0,0,0');
     expect(Object.keys(json.providers[0] ?? {}).join(',')).toBe(header);
   });
 
@@ -199,9 +200,9 @@ describe('Accept: text/csv', () => {
       '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-08T00:00:00Z&to=2025-03-09T00:00:00Z',
     );
     expect(lines).toEqual([
-      'at,installed,allocated,available,overAllocated,delivered,inTransit,held',
-      '2025-03-08T23:59:59.999Z,0,0,0,0,0,192,0',
-      '2025-03-09T00:00:00.000Z,0,0,0,0,0,128,0',
+      'at,installed,allocated,available,overAllocated,delivered,inTransit,held,blocked,expectedInbound',
+      '2025-03-08T23:59:59.999Z,0,0,0,0,0,192,0,0,192',
+      '2025-03-09T00:00:00.000Z,0,0,0,0,0,128,0,0,128',
       '',
     ]);
   });

@@ -267,3 +267,52 @@ describe('GET /v1/regulations', () => {
     await expectProblem(await api.get('/v1/regulations?activeAt=soon'), 400, 'validation');
   });
 });
+
+describe('blocked and expectedInbound on availability rows', () => {
+  const rowsOf = async (query: string) =>
+    Object.fromEntries(
+      (await api.ok(`/v1/availability?${query}`, S.SkuAvailability)).providers.map((row) => [
+        row.providerId,
+        [row.inTransit + row.held, row.blocked, row.expectedInbound],
+      ]),
+    );
+
+  it('counts, now, the goods on their way that are in violation or banned from import', async () => {
+    // [inTransit + held, blocked, expectedInbound] per provider.
+    expect(await rowsOf('sku=H20')).toEqual({
+      'alibaba-cloud': [500, 500, 0], // SH-3 is in violation
+      'baidu-ai': [100, 100, 0], // SH-7 is in violation (and banned from import)
+      'hk-colo': [64, 32, 32], // SH-6 is in violation, SH-5 is clear
+      'tencent-cloud': [0, 0, 0], // SH-4 was delivered
+    });
+    expect(await rowsOf('sku=H800')).toEqual({ 'baidu-ai': [10, 10, 0] }); // held, prohibited when it left
+    const totals = (await api.ok('/v1/availability?sku=H20', S.SkuAvailability)).totals;
+    expect([totals.blocked, totals.expectedInbound]).toEqual([632, 32]);
+    const provider = await api.ok('/v1/providers/hk-colo/availability', S.ProviderAvailability);
+    expect(provider.skus[0]).toMatchObject({ sku: 'H20', inTransit: 64, blocked: 32, expectedInbound: 32 });
+  });
+
+  it('counts them as of a time, and only by the regulations known at knownAt', async () => {
+    expect(await rowsOf('sku=H20&asOf=2025-06-15T00:00:00Z')).toEqual({
+      'alibaba-cloud': [500, 500, 0],
+      'hk-colo': [32, 0, 32],
+      'tencent-cloud': [0, 0, 0],
+    });
+    // Known on 10 April: SH-1 on its way (its installation was recorded later), and no rule recorded yet.
+    expect(await rowsOf('sku=H20&asOf=2025-06-15T00:00:00Z&knownAt=2025-04-10T00:00:00Z')).toEqual({
+      'alibaba-cloud': [512, 0, 512],
+    });
+  });
+
+  it('gives, at every history point, what availability as of that point gives', async () => {
+    const history = await api.ok(
+      '/v1/availability/history?sku=H20&from=2025-04-01T00:00:00Z&to=2025-09-15T00:00:00Z&interval=week',
+      S.AvailabilityHistory,
+    );
+    expect(history.points.some((p) => p.blocked > 0 && p.blocked < p.inTransit + p.held)).toBe(true);
+    for (const { at, ...counters } of history.points) {
+      const then = await api.ok(`/v1/availability?sku=H20&asOf=${at}`, S.SkuAvailability);
+      expect(counters, at).toEqual(then.totals);
+    }
+  });
+});

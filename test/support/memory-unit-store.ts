@@ -1,8 +1,10 @@
 import { COUNTER_NAMES, type Counters } from '../../shared/projections/counters.ts';
+import { type ShipmentSummary, summariseShipment } from '../../shared/projections/listing.ts';
 import type { StoredUnit, UnitPlan } from '../../shared/projections/plan.ts';
 import { parseRowKey, type RowKey } from '../../shared/projections/rows.ts';
 import type { UnitStore } from '../../shared/projector/projector.ts';
 import type { AvailabilityReader } from '../../shared/queries/availability.ts';
+import type { ComplianceReader } from '../../shared/queries/compliance.ts';
 import {
   type CountersRow,
   type ProjectorStats,
@@ -34,7 +36,7 @@ const sorted = (values: Iterable<string>): string[] => [...values].sort();
  * written before (and regardless of) the conditional write, as DynamoDBProjectionStore does; every read and
  * write copies, so a test can never reach into the store's state through an object it holds.
  */
-export class MemoryUnitStore implements UnitStore, AvailabilityReader {
+export class MemoryUnitStore implements UnitStore, AvailabilityReader, ComplianceReader {
   private readonly units = new Map<string, StoredUnit>();
   private readonly counters = new Map<RowKey, Counters>();
   private readonly members = new Map<RowKey, Set<string>>();
@@ -129,6 +131,25 @@ export class MemoryUnitStore implements UnitStore, AvailabilityReader {
 
   async skusOf(providerId: string): Promise<string[]> {
     return sorted(this.providerSkus.get(providerId) ?? []);
+  }
+
+  async idsOf(kind: 'regulation' | 'licence'): Promise<string[]> {
+    return sorted(
+      [...this.units.keys()].filter((s) => s.startsWith(`${kind}:`)).map((s) => s.slice(kind.length + 1)),
+    );
+  }
+
+  async listShipments(options: {
+    after?: string;
+    limit: number;
+    keep: (summary: ShipmentSummary) => boolean;
+  }): Promise<{ items: ShipmentSummary[]; more: boolean }> {
+    const all = [...this.units.values()]
+      .filter((unit) => unit.stream.startsWith('shipment:'))
+      .map((unit) => summariseShipment(unit.stream.slice('shipment:'.length), unit))
+      .filter((s) => (options.after === undefined || s.shipmentId > options.after) && options.keep(s))
+      .sort((a, b) => compare(a.shipmentId, b.shipmentId));
+    return { items: all.slice(0, options.limit), more: all.length > options.limit };
   }
 
   /** Everything that must not depend on arrival order (unit event lists do, so only their versions show). */

@@ -28,6 +28,8 @@ export interface ReferenceRow {
   delivered: number;
   inTransit: number;
   held: number;
+  blocked: number;
+  expectedInbound: number;
 }
 
 export interface ReferenceHorizon {
@@ -237,6 +239,9 @@ export function referenceAvailability(
       delivered: t.delivered,
       inTransit: t.inTransit,
       held: t.held,
+      // The model's histories hold no regulations, so nothing is ever blocked.
+      blocked: 0,
+      expectedInbound: t.inTransit + t.held,
     });
   }
   return rows.sort((a, b) => (a.providerId < b.providerId ? -1 : a.providerId > b.providerId ? 1 : 0));

@@ -227,7 +227,19 @@ describe('ComplianceJudge', () => {
     }
     expect(j.judge(shipment({ status: 'delivered' }), NOW).regulations).toEqual([]);
     expect(j.judge(shipment(), '2025-05-14T00:00:00.000Z').regulations).toEqual([]);
-    expect(j.isBlocked(shipment(), NOW)).toBe(true);
+    expect(j.blocks(shipment(), NOW)).toBe(true);
+    expect(j.blocks(shipment({ status: 'delivered' }), NOW)).toBe(false);
+    expect(j.blocks(shipment(), '2025-05-14T00:00:00.000Z')).toBe(false);
+  });
+
+  it('counts as blocked goods in violation while they move, and only then', () => {
+    const j = judge([[BIS()]]);
+    for (const status of ['dispatched', 'released', 'held'] as const)
+      expect(j.blocks(shipment({ status }), NOW)).toBe(true);
+    for (const status of ['delivered', 'installed', 'cancelled'] as const) {
+      expect(j.blocks(shipment({ status }), NOW)).toBe(false);
+    }
+    expect(judge([[BIS()]], [[licence()]]).blocks(shipment(), NOW)).toBe(false);
   });
 
   it('judges a shipment not dispatched yet as clear', () => {

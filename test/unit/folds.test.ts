@@ -247,6 +247,17 @@ describe('a row', () => {
       delivered: 2,
       inTransit: 3,
       held: 1,
+      blocked: 0,
+      expectedInbound: 4,
+    });
+  });
+
+  it('takes blocked units out of what is expected inbound', () => {
+    expect(toRow(ALI, 'H20', counters({ inTransit: 30, held: 12 }), 20)).toMatchObject({
+      inTransit: 30,
+      held: 12,
+      blocked: 20,
+      expectedInbound: 22,
     });
   });
 
@@ -275,6 +286,8 @@ describe('a row', () => {
       'delivered',
       'inTransit',
       'held',
+      'blocked',
+      'expectedInbound',
     ]);
   });
 });
@@ -283,7 +296,7 @@ describe('the totals of rows', () => {
   it("sum the rows' available, rather than recompute it from the summed installed and allocated", () => {
     const rows: AvailabilityRow[] = [
       toRow(ALI, 'H20', counters({ installed: 10 })),
-      toRow(TENCENT, 'H20', counters({ allocated: 4, inTransit: 2 })),
+      toRow(TENCENT, 'H20', counters({ allocated: 4, inTransit: 2 }), 1),
     ];
     expect(totalsOf(rows)).toEqual({
       installed: 10,
@@ -293,11 +306,13 @@ describe('the totals of rows', () => {
       delivered: 0,
       inTransit: 2,
       held: 0,
+      blocked: 1,
+      expectedInbound: 1,
     });
   });
 
   it('are all zero with no rows', () => {
-    expect(Object.values(totalsOf([]))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(totalsOf([]))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
 

@@ -36,7 +36,7 @@ export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const query = parseParams(AvailabilityQuery, c.req.query());
     const now = deps.clock.now().toISOString();
     const horizon = await horizonOf(query, now);
-    const providers = await queries.forSku(query.sku, { provider: query.provider, horizon });
+    const providers = await queries.forSku(query.sku, { provider: query.provider, horizon, now });
     const body = {
       sku: query.sku,
       asOf: query.asOf ?? now,
@@ -91,7 +91,7 @@ export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       deps.projections.getUnit(`provider:${providerId}`),
       horizonOf(query, now),
     ]);
-    const { skus, rows } = await queries.forProvider(providerId, horizon);
+    const { skus, rows } = await queries.forProvider(providerId, { horizon, now });
     if (!profile && skus.length === 0) {
       throw new ProblemError('not-found', 404, `No events name provider ${providerId}.`);
     }

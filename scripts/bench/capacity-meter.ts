@@ -4,6 +4,7 @@ import type {
   BatchExecuteStatementCommandOutput,
   ConsumedCapacity,
   DynamoDBClient,
+  TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { TABLES } from '../../shared/store/tables.ts';
 
@@ -34,7 +35,8 @@ export interface CapacityTotals {
 /**
  * Counts the capacity DynamoDB reports for every call of the clients it is attached to: it asks for
  * `ReturnConsumedCapacity: TOTAL` (which includes index writes and the doubling of transactions) and sums
- * what comes back. DynamoDB Local reports the same figures as DynamoDB does for on-demand tables.
+ * what comes back. DynamoDB Local reports the same figures as DynamoDB does for on-demand tables, except for
+ * PartiQL batches (no capacity at all) and the index writes of transactions, which the meter adds itself.
  */
 export class CapacityMeter {
   private totals: CapacityTotals = emptyTotals();
@@ -56,6 +58,10 @@ export class CapacityMeter {
             out.output as BatchExecuteStatementCommandOutput,
           );
           this.add(command, { CapacityUnits: units });
+        } else if (command === 'TransactWriteItemsCommand') {
+          // DynamoDB Local leaves index writes out of a transaction's capacity; DynamoDB charges them.
+          const index = transactionIndexUnits(args.input as TransactWriteItemsCommandInput);
+          this.add(command, [consumed ?? [], { CapacityUnits: index }].flat());
         } else this.add(command, consumed);
         return out;
       },
@@ -118,6 +124,32 @@ export function insertUnits(
 
 /** The key attributes of the events table's indexes, which project every attribute. */
 const INDEXES = [[TABLES.events.byTimeIndex.partitionKey, TABLES.events.byTimeIndex.sortKey]];
+
+/**
+ * The index writes of a transaction's puts into the projections table's listing index (a listed unit: every
+ * key attribute of the index present), which DynamoDB charges as standard writes of the index's item (the
+ * table's keys, the index's keys and its projected attributes) and DynamoDB Local does not report.
+ */
+export function transactionIndexUnits(input: TransactWriteItemsCommandInput): number {
+  const { partitionKey, sortKey, byKindIndex } = TABLES.projections;
+  const projected = [
+    partitionKey,
+    sortKey,
+    byKindIndex.partitionKey,
+    byKindIndex.sortKey,
+    ...byKindIndex.projected,
+  ];
+  let units = 0;
+  for (const { Put } of input.TransactItems ?? []) {
+    const item = Put?.Item;
+    if (!item || !(byKindIndex.partitionKey in item) || !(byKindIndex.sortKey in item)) continue;
+    const indexItem = Object.fromEntries(
+      projected.flatMap((name) => (item[name] ? [[name, item[name]]] : [])),
+    );
+    units += Math.max(1, Math.ceil(itemBytes(indexItem) / 1024));
+  }
+  return units;
+}
 
 /** An item's size as DynamoDB counts it: attribute names plus values, maps and lists with their overhead. */
 export function itemBytes(item: Record<string, AttributeValue>): number {

@@ -1,10 +1,11 @@
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertUnits, itemBytes } from '../../scripts/bench/capacity-meter.ts';
+import { insertUnits, itemBytes, transactionIndexUnits } from '../../scripts/bench/capacity-meter.ts';
 import { openingBalances, recordedRange } from '../../scripts/bench/events.ts';
 import { contentHash } from '../../shared/events/fingerprint.ts';
 import { toEventItem } from '../../shared/store/event-item.ts';
+import { encodeUnit } from '../../shared/store/projection-store.ts';
 import { createTestTables, type TestTables } from '../support/dynamo.ts';
 
 /*
@@ -38,6 +39,27 @@ describe('the bench capacity meter', () => {
       const estimated = insertUnits({ Statements: [statement] }, { Responses: [{}], $metadata: {} });
       expect(estimated, `${item.pk?.S}: ${itemBytes(item)} bytes`).toBe(out.ConsumedCapacity?.CapacityUnits);
     }
+  });
+
+  it("counts a transaction's listing-index writes as DynamoDB Local reports them for a PutItem", async () => {
+    const shipment = encodeUnit({ stream: 'shipment:CAP-1', version: 1, events: [], applied: {} });
+    const allocation = encodeUnit({ stream: 'allocation:CAP-1', version: 1, events: [], applied: {} });
+    for (const unit of [shipment, allocation]) {
+      const item = marshall(unit);
+      const put = await tables.client.send(
+        new PutItemCommand({
+          TableName: tables.names.projections,
+          Item: item,
+          ReturnConsumedCapacity: 'INDEXES',
+        }),
+      );
+      const reported = put.ConsumedCapacity?.GlobalSecondaryIndexes?.['by-kind']?.CapacityUnits ?? 0;
+      const estimated = transactionIndexUnits({ TransactItems: [{ Put: { TableName: 'p', Item: item } }] });
+      expect(estimated, unit.stream as string).toBe(reported);
+    }
+    expect(
+      transactionIndexUnits({ TransactItems: [{ Put: { TableName: 'p', Item: marshall(shipment) } }] }),
+    ).toBe(1);
   });
 
   it('charges nothing for a statement that failed', () => {

@@ -78,7 +78,7 @@ export class TrackerHttpApi extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: reads,
-        resources: [tables.projections.tableArn, tables.projectionsByKindIndexArn],
+        resources: [tables.projections.tableArn, ...tables.projectionsIndexArns],
       }),
     );
     // Key lookup by the hash of the bearer token.

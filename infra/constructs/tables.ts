@@ -52,14 +52,15 @@ export class Tables extends Construct {
       partitionKey: { name: TABLES.projections.partitionKey, type: string },
       sortKey: { name: TABLES.projections.sortKey, type: string },
     });
-    const byKind = TABLES.projections.byKindIndex;
-    this.projections.addGlobalSecondaryIndex({
-      indexName: byKind.name,
-      partitionKey: { name: byKind.partitionKey, type: string },
-      sortKey: { name: byKind.sortKey, type: string },
-      projectionType: dynamodb.ProjectionType.INCLUDE,
-      nonKeyAttributes: [...byKind.projected],
-    });
+    for (const index of [TABLES.projections.byKindIndex, TABLES.projections.onTheWayIndex]) {
+      this.projections.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: string },
+        sortKey: { name: index.sortKey, type: string },
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...index.projected],
+      });
+    }
 
     this.keys = new dynamodb.Table(this, 'Keys', {
       ...common,
@@ -68,9 +69,10 @@ export class Tables extends Construct {
     });
   }
 
-  /** The ARN of the projections table's listing index, for the API's reads. */
-  get projectionsByKindIndexArn(): string {
-    return `${this.projections.tableArn}/index/${TABLES.projections.byKindIndex.name}`;
+  /** The ARNs of the projections table's listing indexes, for the API's reads. */
+  get projectionsIndexArns(): string[] {
+    const { byKindIndex, onTheWayIndex } = TABLES.projections;
+    return [byKindIndex, onTheWayIndex].map((index) => `${this.projections.tableArn}/index/${index.name}`);
   }
 
   /** The ARN of the events table's time index, for grants that must not reach other indexes. */

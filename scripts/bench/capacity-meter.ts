@@ -126,27 +126,22 @@ export function insertUnits(
 const INDEXES = [[TABLES.events.byTimeIndex.partitionKey, TABLES.events.byTimeIndex.sortKey]];
 
 /**
- * The index writes of a transaction's puts into the projections table's listing index (a listed unit: every
- * key attribute of the index present), which DynamoDB charges as standard writes of the index's item (the
+ * The index writes of a transaction's puts into the projections table's sparse indexes (an item is in an
+ * index when it has the index's keys), which DynamoDB charges as standard writes of the index's item (the
  * table's keys, the index's keys and its projected attributes) and DynamoDB Local does not report.
  */
 export function transactionIndexUnits(input: TransactWriteItemsCommandInput): number {
-  const { partitionKey, sortKey, byKindIndex } = TABLES.projections;
-  const projected = [
-    partitionKey,
-    sortKey,
-    byKindIndex.partitionKey,
-    byKindIndex.sortKey,
-    ...byKindIndex.projected,
-  ];
+  const { partitionKey, sortKey, byKindIndex, onTheWayIndex } = TABLES.projections;
   let units = 0;
   for (const { Put } of input.TransactItems ?? []) {
     const item = Put?.Item;
-    if (!item || !(byKindIndex.partitionKey in item) || !(byKindIndex.sortKey in item)) continue;
-    const indexItem = Object.fromEntries(
-      projected.flatMap((name) => (item[name] ? [[name, item[name]]] : [])),
-    );
-    units += Math.max(1, Math.ceil(itemBytes(indexItem) / 1024));
+    if (!item) continue;
+    for (const index of [byKindIndex, onTheWayIndex]) {
+      if (!(index.partitionKey in item) || !(index.sortKey in item)) continue;
+      const names = [partitionKey, sortKey, index.partitionKey, index.sortKey, ...index.projected];
+      const indexItem = Object.fromEntries(names.flatMap((name) => (item[name] ? [[name, item[name]]] : [])));
+      units += Math.max(1, Math.ceil(itemBytes(indexItem) / 1024));
+    }
   }
   return units;
 }

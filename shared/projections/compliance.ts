@@ -1,4 +1,4 @@
-import type { ShipmentSummary } from './listing.ts';
+import { ON_THE_WAY, type ShipmentSummary } from './listing.ts';
 import {
   type Dispatched,
   isDispatched,
@@ -27,9 +27,6 @@ interface Licence {
   grant: LicenceTerms;
   revokedAt?: string;
 }
-
-/** The statuses whose units are on their way: in transit (dispatched or released) or held. */
-const MOVING: ReadonlySet<string> = new Set(['dispatched', 'released', 'held']);
 
 const byDispatch = (a: Dispatched, b: Dispatched) =>
   a.dispatchedAt < b.dispatchedAt
@@ -110,7 +107,7 @@ export class ComplianceJudge {
    * says), and it is in violation or an import ban blocks it then.
    */
   blocks(shipment: ShipmentSummary, at: string): boolean {
-    if (!isDispatched(shipment) || !MOVING.has(shipment.status)) return false;
+    if (!isDispatched(shipment) || !ON_THE_WAY.has(shipment.status)) return false;
     const key = `${shipment.shipmentId}\u0000${shipment.dispatchedAt}\u0000${shipment.licenceId ?? ''}`;
     let violates = this.violations.get(key);
     if (violates === undefined) {
@@ -143,7 +140,7 @@ export class ComplianceJudge {
   }
 
   private blockingImports(s: Dispatched, at: string): RegulationView[] {
-    if (!MOVING.has(s.status)) return [];
+    if (!ON_THE_WAY.has(s.status)) return [];
     return this.regulationsAt(at).filter((r) => {
       const blocks =
         r.direction === 'import' &&

@@ -1,4 +1,5 @@
 import type { StoredUnit } from './plan.ts';
+import { rowKey } from './rows.ts';
 import { type Dispatched, foldShipment, NOW, type ShipmentStatus, visibleAt } from './unit.ts';
 
 /**
@@ -33,7 +34,12 @@ export interface ListingEntry {
   kpk: string;
   ksk: string;
   summary?: string;
+  /** A shipment on its way (in transit or held): the (sku, provider) row it is bound for. */
+  wpk?: string;
 }
+
+/** The statuses whose goods are on their way: in transit (dispatched or released) or held. */
+export const ON_THE_WAY: ReadonlySet<string> = new Set(['dispatched', 'released', 'held']);
 
 /** FNV-1a of a string, for a stable shard. */
 function shardOf(id: string): number {
@@ -81,10 +87,13 @@ export function listingOf(unit: StoredUnit): ListingEntry | undefined {
   const kind = unit.stream.slice(0, at);
   const id = unit.stream.slice(at + 1);
   if (kind === 'shipment') {
+    const summary = summariseShipment(id, unit);
+    const onTheWay = ON_THE_WAY.has(summary.status) && summary.sku && summary.destination;
     return {
       kpk: `shipment#${shardOf(id)}`,
       ksk: id,
-      summary: JSON.stringify(summariseShipment(id, unit)),
+      summary: JSON.stringify(summary),
+      ...(onTheWay ? { wpk: rowKey(summary.destination?.providerId as string, summary.sku as string) } : {}),
     };
   }
   if (kind === 'regulation' || kind === 'licence') return { kpk: kind, ksk: id };

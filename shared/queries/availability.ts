@@ -67,11 +67,16 @@ export class AvailabilityQueries {
     return { skus, rows: (await this.replay(rows, options.horizon, options.now)).sort(bySku) };
   }
 
-  /** Projected counters as rows, with what is blocked among the goods on their way now. */
+  /**
+   * Projected counters as rows, with what is blocked among the goods on their way now: read from the
+   * on-the-way index, O(those goods) and not O(history).
+   */
   private async projected(counters: readonly CountersRow[], now: string): Promise<AvailabilityRow[]> {
-    const blocking = await this.compliance.blockingJudge();
-    const rows = new Set(counters.map((c) => rowKey(c.providerId, c.sku)));
-    const blocked = blocking ? blockedPerRow(blocking.judge, blocking.shipments, rows, now) : new Map();
+    const judge = await this.compliance.blockingJudge();
+    const rows = counters.map((c) => rowKey(c.providerId, c.sku));
+    const blocked = judge
+      ? blockedPerRow(judge, await this.store.onTheWay(rows), new Set(rows), now)
+      : new Map<RowKey, number>();
     return counters.map((c) => toRow(c.providerId, c.sku, c, blocked.get(rowKey(c.providerId, c.sku)) ?? 0));
   }
 
@@ -90,7 +95,7 @@ export class AvailabilityQueries {
       this.unitsOf(rows),
       this.compliance.blockingJudge(options.knownAt),
     ]);
-    return historyOf(units, rows, options.points, options.knownAt, blocking?.judge);
+    return historyOf(units, rows, options.points, options.knownAt, blocking);
   }
 
   /** Every unit that ever named one of these rows. */
@@ -116,7 +121,7 @@ export class AvailabilityQueries {
         }),
       );
     const blocked = blocking
-      ? blockedPerRow(blocking.judge, shipments, new Set(rows), horizon.asOf ?? now)
+      ? blockedPerRow(blocking, shipments, new Set(rows), horizon.asOf ?? now)
       : new Map<RowKey, number>();
     const totals = new Map<RowKey, Counters>();
     const present = new Set<RowKey>();

@@ -15,6 +15,7 @@ import type { UnitEvent } from '../projections/unit.ts';
 /** What regulation and compliance reads need of the projections store. */
 export interface ComplianceReader {
   idsOf(kind: 'regulation' | 'licence'): Promise<string[]>;
+  onTheWay(rows: readonly RowKey[]): Promise<ShipmentSummary[]>;
   getUnits(streams: readonly string[]): Promise<StoredUnit[]>;
   listShipments(options: {
     after?: string;
@@ -68,27 +69,23 @@ export class ComplianceQueries {
 
   /**
    * A judge for availability's `blocked`, seeing only regulations and licences recorded by `knownAt` (their
-   * own dates say when they are in force), with every shipment known for licence caps; undefined when no
-   * regulation is known, so that reads of a history without any skip it all.
+   * own dates say when they are in force); undefined when no regulation is known, so that reads of a history
+   * without any skip it all. Every shipment's summary is read only when some licence caps its units.
    *
-   * @debt with regulations present, every availability read lists every shipment's summary (a query per
-   * shard of the listing index): O(shipments), where an index of the goods on their way would bound it by them.
+   * @debt a capped licence's uses are counted from every shipment's summary (a query per listing shard):
+   * O(shipments) while a capped licence exists, where an index by exporter and dispatch time would bound it by
+   * the licence's scope.
    */
-  async blockingJudge(
-    knownAt?: string,
-  ): Promise<{ judge: ComplianceJudge; shipments: ShipmentSummary[] } | undefined> {
+  async blockingJudge(knownAt?: string): Promise<ComplianceJudge | undefined> {
     const regulations = await this.unitsOf('regulation');
     if (regulations.length === 0) return undefined;
-    const [licences, shipments] = await Promise.all([
-      this.unitsOf('licence'),
-      this.store.listShipments({ limit: Number.POSITIVE_INFINITY, keep: () => true }),
-    ]);
     const known = (units: readonly StoredUnit[]) =>
       units.map((u) => (knownAt === undefined ? u.events : u.events.filter((e) => e.recordedAt <= knownAt)));
-    return {
-      judge: new ComplianceJudge(known(regulations), known(licences), shipments.items),
-      shipments: shipments.items,
-    };
+    const licences = known(await this.unitsOf('licence'));
+    const shipments = ComplianceJudge.needsShipments(licences)
+      ? (await this.store.listShipments({ limit: Number.POSITIVE_INFINITY, keep: () => true })).items
+      : [];
+    return new ComplianceJudge(known(regulations), licences, shipments);
   }
 
   /** Every regulation as it stood at `at`, sorted by id; only those in force then when `inForceOnly`. */

@@ -6,7 +6,7 @@ import {
   totalsOf,
   zeroCounters,
 } from '../projections/counters.ts';
-import { type ShipmentSummary, summaryOf } from '../projections/listing.ts';
+import { ON_THE_WAY, type ShipmentSummary, summaryOf } from '../projections/listing.ts';
 import type { StoredUnit } from '../projections/plan.ts';
 import type { RowKey } from '../projections/rows.ts';
 import { type UnitEvent, UnitFold } from '../projections/unit.ts';
@@ -123,9 +123,7 @@ export function historyOf(
 function* movingAt(units: readonly StoredUnit[], folds: readonly UnitFold[]): Generator<ShipmentSummary> {
   for (let i = 0; i < units.length; i++) {
     const state = folds[i]?.shipment();
-    if (!state || !MOVING.has(state.status)) continue;
+    if (!state || !ON_THE_WAY.has(state.status)) continue;
     yield summaryOf(state.dispatch.data.shipmentId, state.dispatch, state.status, state.statusAt);
   }
 }
-
-const MOVING: ReadonlySet<string> = new Set(['dispatched', 'released', 'held']);

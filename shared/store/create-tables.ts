@@ -49,12 +49,16 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
         { AttributeName: projections.sortKey, AttributeType: 'S' },
         { AttributeName: projections.byKindIndex.partitionKey, AttributeType: 'S' },
         { AttributeName: projections.byKindIndex.sortKey, AttributeType: 'S' },
+        { AttributeName: projections.onTheWayIndex.partitionKey, AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: projections.partitionKey, KeyType: 'HASH' },
         { AttributeName: projections.sortKey, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: [byKindIndex()],
+      GlobalSecondaryIndexes: [
+        includeIndex(projections.byKindIndex),
+        includeIndex(projections.onTheWayIndex),
+      ],
     },
     {
       TableName: names.keys,
@@ -65,8 +69,13 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
   ];
 }
 
-function byKindIndex(): GlobalSecondaryIndex {
-  const index = TABLES.projections.byKindIndex;
+/** A sparse index of the projections table that projects only its keys and `summary`. */
+function includeIndex(index: {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  projected: readonly string[];
+}): GlobalSecondaryIndex {
   return {
     IndexName: index.name,
     KeySchema: [

@@ -10,7 +10,12 @@ import { listingOf } from '../projections/listing.ts';
 import { decodeUnit } from './projection-store.ts';
 import { TABLES } from './tables.ts';
 
-const { partitionKey: PK, sortKey: SK, byKindIndex: BY_KIND } = TABLES.projections;
+const {
+  partitionKey: PK,
+  sortKey: SK,
+  byKindIndex: BY_KIND,
+  onTheWayIndex: ON_THE_WAY_INDEX,
+} = TABLES.projections;
 
 /**
  * Gives the unit items written before the listing index existed their index attributes, so that shipments,
@@ -42,23 +47,26 @@ export async function backfillListing(
       const entry = listingOf(unit);
       if (!entry) continue;
       try {
+        const attributes: Record<string, string> = {
+          [BY_KIND.partitionKey]: entry.kpk,
+          [BY_KIND.sortKey]: entry.ksk,
+          ...(entry.summary ? { summary: entry.summary } : {}),
+          ...(entry.wpk ? { [ON_THE_WAY_INDEX.partitionKey]: entry.wpk } : {}),
+        };
+        const names = Object.keys(attributes);
         await client.send(
           new UpdateItemCommand({
             TableName: table,
             Key: marshall({ [PK]: native[PK], [SK]: native[SK] }),
-            UpdateExpression: `SET #kpk = :kpk, #ksk = :ksk${entry.summary ? ', #summary = :summary' : ''}`,
+            UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :a${i}`).join(', ')}`,
             ConditionExpression: '#v = :v',
             ExpressionAttributeNames: {
-              '#kpk': BY_KIND.partitionKey,
-              '#ksk': BY_KIND.sortKey,
               '#v': 'version',
-              ...(entry.summary ? { '#summary': 'summary' } : {}),
+              ...Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
             },
             ExpressionAttributeValues: marshall({
-              ':kpk': entry.kpk,
-              ':ksk': entry.ksk,
               ':v': unit.version,
-              ...(entry.summary ? { ':summary': entry.summary } : {}),
+              ...Object.fromEntries(names.map((name, i) => [`:a${i}`, attributes[name]])),
             }),
           }),
         );

@@ -17,7 +17,12 @@ import { parseRowKey, type RowKey } from '../projections/rows.ts';
 import { batchGet, batchPut } from './batch-io.ts';
 import { TABLES } from './tables.ts';
 
-const { partitionKey: PK, sortKey: SK, byKindIndex: BY_KIND } = TABLES.projections;
+const {
+  partitionKey: PK,
+  sortKey: SK,
+  byKindIndex: BY_KIND,
+  onTheWayIndex: ON_THE_WAY_INDEX,
+} = TABLES.projections;
 
 /** The projections table's item keys, in one place. */
 export const projectionKeys = {
@@ -189,6 +194,21 @@ export class DynamoDBProjectionStore {
       ExpressionAttributeValues: marshall({ ':kind': partitionsOf(kind)[0] }),
     });
     return items.map((item) => item[BY_KIND.sortKey] as string).sort();
+  }
+
+  /** The shipments on their way (in transit or held) to these rows, from the on-the-way index. */
+  async onTheWay(rows: readonly RowKey[]): Promise<ShipmentSummary[]> {
+    const pages = await Promise.all(
+      rows.map((row) =>
+        this.queryAll({
+          IndexName: ON_THE_WAY_INDEX.name,
+          KeyConditionExpression: '#wpk = :row',
+          ExpressionAttributeNames: { '#wpk': ON_THE_WAY_INDEX.partitionKey },
+          ExpressionAttributeValues: marshall({ ':row': row }),
+        }),
+      ),
+    );
+    return pages.flat().map((item) => JSON.parse(item.summary as string) as ShipmentSummary);
   }
 
   /**

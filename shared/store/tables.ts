@@ -27,6 +27,11 @@ export const TABLES = {
      * for shipments, ordered by id, with each unit's `summary` (`shared/projections/listing.ts`).
      */
     byKindIndex: { name: 'by-kind', partitionKey: 'kpk', sortKey: 'ksk', projected: ['summary'] },
+    /**
+     * A sparse index of the shipments on their way (in transit or held), by their (sku, provider) row: what
+     * `blocked` judges, read in O(goods on their way) rather than O(history).
+     */
+    onTheWayIndex: { name: 'on-the-way', partitionKey: 'wpk', sortKey: 'ksk', projected: ['summary'] },
   },
   keys: { logicalName: 'keys', partitionKey: 'keyId' },
 } as const;

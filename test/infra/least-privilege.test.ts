@@ -67,9 +67,11 @@ describe('least privilege', () => {
 
     it('reads the projections, looks keys up, and puts events on its own bus only', () => {
       expect(allowedActionsOn(api, ids.projections)).toEqual(READS);
-      expect(resourcesAllowed(api, 'dynamodb:Query')).toContainEqual({
-        'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.projections, 'Arn'] }, '/index/by-kind']],
-      });
+      for (const index of ['by-kind', 'on-the-way']) {
+        expect(resourcesAllowed(api, 'dynamodb:Query')).toContainEqual({
+          'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.projections, 'Arn'] }, `/index/${index}`]],
+        });
+      }
       expect(allowedActionsOn(api, ids.keys)).toEqual(['dynamodb:GetItem']);
       expect(allowedActionsOn(api, ids.bus)).toEqual(['events:PutEvents']);
       expect(resourcesAllowed(api, 'events:PutEvents')).toEqual([{ 'Fn::GetAtt': [ids.bus, 'Arn'] }]);

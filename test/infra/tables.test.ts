@@ -40,22 +40,24 @@ describe('tables', () => {
     expect(events.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
   });
 
-  it('indexes the listed units of the projections table by kind, with their summaries only', () => {
+  it('indexes the projections table sparsely: listed units by kind, and shipments on their way by row', () => {
     const { stack, template } = stages.dev;
     const projections = template.toJSON().Resources[logicalId(stack, stack.tables.projections)].Properties;
-    const index = TABLES.projections.byKindIndex;
-    expect(projections.GlobalSecondaryIndexes).toEqual([
-      {
+    const { byKindIndex, onTheWayIndex } = TABLES.projections;
+    expect(projections.GlobalSecondaryIndexes).toEqual(
+      [byKindIndex, onTheWayIndex].map((index) => ({
         IndexName: index.name,
         KeySchema: [
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['summary'] },
-      },
-    ]);
+      })),
+    );
     expect(projections.AttributeDefinitions).toEqual(
-      expect.arrayContaining(['kpk', 'ksk'].map((name) => ({ AttributeName: name, AttributeType: S }))),
+      expect.arrayContaining(
+        ['kpk', 'ksk', 'wpk'].map((name) => ({ AttributeName: name, AttributeType: S })),
+      ),
     );
   });
 

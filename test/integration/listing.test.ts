@@ -2,6 +2,7 @@ import { GetItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectEvents } from '../../shared/projector/projector.ts';
+import { AvailabilityQueries } from '../../shared/queries/availability.ts';
 import { backfillListing } from '../../shared/store/listing-backfill.ts';
 import { DynamoDBProjectionStore, decodeUnit, projectionKeys } from '../../shared/store/projection-store.ts';
 import { createTestTables, type TestTables } from '../support/dynamo.ts';
@@ -78,6 +79,9 @@ describe('the listing index', () => {
     ]);
     expect(await store.idsOf('regulation')).toEqual(['R-1']);
     expect(await store.idsOf('licence')).toEqual(['L-1']);
+    // On their way to baidu-ai's H20 row: all but the delivered SH-2.
+    const onTheWay = await store.onTheWay(['H20#baidu-ai', 'H800#baidu-ai']);
+    expect(onTheWay.map((s) => s.shipmentId).sort()).toEqual(['SH-1', 'SH-3', 'SH-4', 'SH-5']);
     const allocation = (await unitItems()).find((item) => item.stream === 'allocation:AL-1');
     expect(allocation).toBeDefined();
     expect(allocation).not.toHaveProperty('kpk');
@@ -103,12 +107,13 @@ describe('the listing index', () => {
         new UpdateItemCommand({
           TableName: tables.names.projections,
           Key: marshall({ pk: item.pk, sk: item.sk }),
-          UpdateExpression: 'REMOVE kpk, ksk, summary',
+          UpdateExpression: 'REMOVE kpk, ksk, summary, wpk',
         }),
       );
     }
     expect((await store.listShipments(everything)).items).toEqual([]);
     expect(await store.idsOf('licence')).toEqual([]);
+    expect(await store.onTheWay(['H20#baidu-ai'])).toEqual([]);
 
     // Meanwhile the projector rewrites SH-5 (a new version, with its entry) after the backfill read it.
     let raced = false;
@@ -162,9 +167,47 @@ describe('the listing index', () => {
     ]);
     expect(await store.idsOf('regulation')).toEqual(['R-1']);
     expect(await store.idsOf('licence')).toEqual(['L-1']);
+    const onTheWay = await store.onTheWay(['H20#baidu-ai']);
+    expect(onTheWay.map((s) => [s.shipmentId, s.status]).sort()).toEqual([
+      ['SH-1', 'dispatched'],
+      ['SH-3', 'dispatched'],
+      ['SH-4', 'dispatched'],
+      ['SH-5', 'held'],
+    ]);
     expect(await backfillListing(tables.client, tables.names.projections)).toEqual({
       scanned: 1,
       updated: 0,
     });
+  });
+});
+
+describe('an availability read with regulations recorded', () => {
+  it('reads the goods on their way from the on-the-way index, not every shipment', async () => {
+    const queries: string[] = [];
+    tables.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'QueryCommand') {
+          const input = args.input as {
+            IndexName?: string;
+            ExpressionAttributeValues?: Record<string, { S?: string }>;
+          };
+          queries.push(
+            `${input.IndexName ?? 'table'} ${Object.values(input.ExpressionAttributeValues ?? {})[0]?.S}`,
+          );
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'count-queries' },
+    );
+    try {
+      const rows = await new AvailabilityQueries(store).forSku('H20', { now: NOW.toISOString() });
+      // Every lot is covered by the licence: nothing is blocked.
+      expect(rows.map((r) => [r.providerId, r.blocked])).toEqual([['baidu-ai', 0]]);
+    } finally {
+      tables.client.middlewareStack.remove('count-queries');
+    }
+    // The licence has no cap, so no shipment partition of the listing index is read.
+    expect(queries.filter((q) => q.startsWith('by-kind shipment#'))).toEqual([]);
+    expect(queries).toContain('on-the-way H20#baidu-ai');
   });
 });

@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 describe('ensureTables', () => {
-  it('adds the listing index to a projections table made before it, and leaves current tables alone', async () => {
+  it('adds the listing indexes to a projections table made before them, and leaves current tables alone', async () => {
     // The projections table as versions before the listing index made it.
     const { GlobalSecondaryIndexes: _index, ...old } = tableDefinitions(names)[1] as NonNullable<
       ReturnType<typeof tableDefinitions>[number]
@@ -32,8 +32,10 @@ describe('ensureTables', () => {
       [names.events, names.keys, names.projections].sort(),
     );
     const { Table } = await client.send(new DescribeTableCommand({ TableName: names.projections }));
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection?.NonKeyAttributes])).toEqual([
+    const indexes = Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection?.NonKeyAttributes]);
+    expect(indexes?.sort()).toEqual([
       [TABLES.projections.byKindIndex.name, ['summary']],
+      [TABLES.projections.onTheWayIndex.name, ['summary']],
     ]);
     expect(await ensureTables(client, names)).toEqual([]);
   });

@@ -44,6 +44,7 @@ function fakeRuntime(): { app: Hono<AppEnv>; published: BusEntry[] } {
       getUnits: async () => [],
       skusOf: async () => [],
       idsOf: async () => [],
+      onTheWay: async () => [],
       listShipments: async () => ({ items: [], more: false }),
       getUnit: async () => undefined,
       futureUntil: async () => undefined,

@@ -1,5 +1,5 @@
 import { COUNTER_NAMES, type Counters } from '../../shared/projections/counters.ts';
-import { type ShipmentSummary, summariseShipment } from '../../shared/projections/listing.ts';
+import { listingOf, type ShipmentSummary, summariseShipment } from '../../shared/projections/listing.ts';
 import type { StoredUnit, UnitPlan } from '../../shared/projections/plan.ts';
 import { parseRowKey, type RowKey } from '../../shared/projections/rows.ts';
 import type { UnitStore } from '../../shared/projector/projector.ts';
@@ -137,6 +137,16 @@ export class MemoryUnitStore implements UnitStore, AvailabilityReader, Complianc
     return sorted(
       [...this.units.keys()].filter((s) => s.startsWith(`${kind}:`)).map((s) => s.slice(kind.length + 1)),
     );
+  }
+
+  async onTheWay(rows: readonly RowKey[]): Promise<ShipmentSummary[]> {
+    const wanted = new Set(rows);
+    return [...this.units.values()].flatMap((unit) => {
+      const entry = listingOf(unit);
+      return entry?.wpk && wanted.has(entry.wpk)
+        ? [JSON.parse(entry.summary as string) as ShipmentSummary]
+        : [];
+    });
   }
 
   async listShipments(options: {

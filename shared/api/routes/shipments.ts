@@ -82,18 +82,15 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     if (!unit) throw new ProblemError('not-found', 404, `No event names shipment ${shipmentId}.`);
     const summary = summariseShipment(shipmentId, unit);
     const judge = await compliance.judge(summary);
-    const dispatch = visibleAt(unit.events, NOW).findLast((e) => e.type === 'shipment.dispatched');
+    const events = visibleAt(unit.events, NOW);
+    const dispatch = events.findLast(
+      (e): e is Extract<typeof e, { type: 'shipment.dispatched' }> => e.type === 'shipment.dispatched',
+    );
     return json(c, {
       ...shipmentView(summary, judge.judge(summary, deps.clock.now().toISOString())),
-      ...(dispatch?.type === 'shipment.dispatched' && dispatch.data.hsCode
-        ? { hsCode: dispatch.data.hsCode }
-        : {}),
-      ...(dispatch?.type === 'shipment.dispatched' && dispatch.data.eccn ? { eccn: dispatch.data.eccn } : {}),
-      timeline: visibleAt(unit.events, NOW).map((e) => ({
-        eventId: e.eventId,
-        type: e.type,
-        occurredAt: e.occurredAt,
-      })),
+      ...(dispatch?.data.hsCode ? { hsCode: dispatch.data.hsCode } : {}),
+      ...(dispatch?.data.eccn ? { eccn: dispatch.data.eccn } : {}),
+      timeline: events.map((e) => ({ eventId: e.eventId, type: e.type, occurredAt: e.occurredAt })),
     });
   });
 }

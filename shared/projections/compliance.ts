@@ -47,8 +47,8 @@ const byDispatch = (a: Dispatched, b: Dispatched) =>
  */
 export class ComplianceJudge {
   private readonly licences: Licence[];
-  /** Per capped licence (and regulation), the ids of the shipments it covers: computed once, on demand. */
-  private readonly covered = new Map<string, Set<string>>();
+  /** Per regulation with a capped licence, the licence each shipment was covered by: computed on demand. */
+  private readonly allocations = new Map<string, Map<string, string>>();
   private readonly shipments: Dispatched[];
   private readonly views = new Map<string, RegulationView[]>();
   /** Per shipment (and dispatch), whether an export regulation is violated: it does not change with time. */
@@ -152,13 +152,48 @@ export class ComplianceJudge {
     });
   }
 
-  /** The first licence (by id) that covers the shipment under the regulation, if any. */
+  /**
+   * The licence that covers the shipment under the regulation, if any: the first by id whose terms hold
+   * and, where it caps its units, whose units are not all spent on the shipments it covered before.
+   */
   private coveringLicence(regulation: RegulationView, s: Dispatched): string | undefined {
-    const candidates = this.licences
-      .filter((l) => l.grant.regulationId === regulation.regulationId)
-      .filter((l) => s.licenceId === undefined || l.grant.licenceId === s.licenceId)
+    const candidates = this.licencesUnder(regulation.regulationId);
+    if (candidates.every((l) => l.grant.quantity === undefined)) {
+      return candidates.find((l) => this.termsHold(l, s))?.grant.licenceId;
+    }
+    return this.allocation(regulation.regulationId, candidates).get(s.shipmentId);
+  }
+
+  private licencesUnder(regulationId: string): Licence[] {
+    return this.licences
+      .filter((l) => l.grant.regulationId === regulationId)
       .sort((a, b) => (a.grant.licenceId < b.grant.licenceId ? -1 : 1));
-    return candidates.find((l) => this.covers(l, regulation, s))?.grant.licenceId;
+  }
+
+  /**
+   * Which licence covered each shipment the regulation applies to, when some licence under it is capped:
+   * the shipments in dispatch order (then id), each given the first licence by id whose terms hold and whose
+   * units, spent only on the shipments it did cover, still suffice. Worked out once per regulation.
+   */
+  private allocation(regulationId: string, candidates: readonly Licence[]): Map<string, string> {
+    let chosen = this.allocations.get(regulationId);
+    if (chosen) return chosen;
+    chosen = new Map();
+    const spent = new Map<string, number>();
+    for (const other of this.shipments) {
+      const applying = this.applyingExports(other).find((r) => r.regulationId === regulationId);
+      if (!applying || applying.policy === 'prohibited') continue;
+      const licence = candidates.find((l) => {
+        const cap = l.grant.quantity;
+        const used = spent.get(l.grant.licenceId) ?? 0;
+        return this.termsHold(l, other) && (cap === undefined || used + other.quantity <= cap);
+      });
+      if (!licence) continue;
+      spent.set(licence.grant.licenceId, (spent.get(licence.grant.licenceId) ?? 0) + other.quantity);
+      chosen.set(other.shipmentId, licence.grant.licenceId);
+    }
+    this.allocations.set(regulationId, chosen);
+    return chosen;
   }
 
   /** The licence's terms hold for the shipment at its dispatch, its cap aside. */
@@ -174,28 +209,5 @@ export class ComplianceJudge {
       (grant.validUntil === undefined || at < grant.validUntil) &&
       (l.revokedAt === undefined || l.revokedAt > at)
     );
-  }
-
-  private covers(l: Licence, regulation: RegulationView, s: Dispatched): boolean {
-    if (!this.termsHold(l, s)) return false;
-    const cap = l.grant.quantity;
-    if (cap === undefined) return true;
-    const key = `${l.grant.licenceId}\u0000${regulation.regulationId}`;
-    let covered = this.covered.get(key);
-    if (!covered) {
-      // The licence's units go to the shipments it covers in dispatch order (then id), while they last; a
-      // shipment the regulation does not apply to does not use the licence.
-      covered = new Set();
-      let used = 0;
-      for (const other of this.shipments) {
-        if (!this.termsHold(l, other)) continue;
-        if (!this.applyingExports(other).some((r) => r.regulationId === regulation.regulationId)) continue;
-        if (used + other.quantity > cap) continue;
-        used += other.quantity;
-        covered.add(other.shipmentId);
-      }
-      this.covered.set(key, covered);
-    }
-    return covered.has(s.shipmentId);
   }
 }

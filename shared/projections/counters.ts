@@ -34,6 +34,8 @@ export type AvailabilityTotals = Omit<AvailabilityRow, 'providerId' | 'sku'>;
 
 /** A row as the contract shows it, in its field order; `blocked` comes from compliance, not the counters. */
 export function toRow(providerId: string, sku: string, c: Counters, blocked = 0): AvailabilityRow {
+  // Never more than is on its way: the index \`blocked\` is read from can trail the counters for a moment.
+  const onTheWay = Math.min(blocked, Math.max(0, c.inTransit + c.held));
   return {
     providerId,
     sku,
@@ -44,8 +46,8 @@ export function toRow(providerId: string, sku: string, c: Counters, blocked = 0)
     delivered: c.delivered,
     inTransit: c.inTransit,
     held: c.held,
-    blocked,
-    expectedInbound: c.inTransit + c.held - blocked,
+    blocked: onTheWay,
+    expectedInbound: c.inTransit + c.held - onTheWay,
   };
 }
 

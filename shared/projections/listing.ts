@@ -28,6 +28,8 @@ export interface ShipmentSummary {
   statusAt: string | null;
   /** When its (latest) dispatch happened: the time its compliance is judged at. */
   dispatchedAt: string | null;
+  /** When that dispatch was recorded: a `knownAt` read leaves out shipments not known by then. */
+  dispatchRecordedAt?: string;
 }
 
 export interface ListingEntry {
@@ -78,6 +80,7 @@ export function summaryOf(
     status: dispatch ? status : 'unknown',
     statusAt: statusAt ?? null,
     dispatchedAt: dispatch?.occurredAt ?? null,
+    ...(dispatch ? { dispatchRecordedAt: dispatch.recordedAt } : {}),
   };
 }
 

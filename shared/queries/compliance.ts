@@ -83,7 +83,13 @@ export class ComplianceQueries {
       units.map((u) => (knownAt === undefined ? u.events : u.events.filter((e) => e.recordedAt <= knownAt)));
     const licences = known(await this.unitsOf('licence'));
     const shipments = ComplianceJudge.needsShipments(licences)
-      ? (await this.store.listShipments({ limit: Number.POSITIVE_INFINITY, keep: () => true })).items
+      ? (
+          await this.store.listShipments({
+            limit: Number.POSITIVE_INFINITY,
+            // A summary from before `dispatchRecordedAt` existed counts as known.
+            keep: (s) => knownAt === undefined || (s.dispatchRecordedAt ?? '') <= knownAt,
+          })
+        ).items
       : [];
     return new ComplianceJudge(known(regulations), licences, shipments);
   }

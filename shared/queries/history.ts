@@ -16,20 +16,25 @@ export type Interval = 'day' | 'week' | 'month';
 
 const DAY_MS = 86_400_000;
 
+/** Midnight UTC of a date; unlike `Date.UTC`, years 0 to 99 are not taken for 1900 to 1999. */
+function utc(year: number, month: number, day: number): number {
+  return new Date(0).setUTCFullYear(year, month, day);
+}
+
 /** The start of the UTC day, ISO week (from Monday) or calendar month holding `ms`. */
 function periodStart(ms: number, interval: Interval): number {
   const d = new Date(ms);
-  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  const day = utc(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
   if (interval === 'day') return day;
   if (interval === 'week') return day - ((d.getUTCDay() + 6) % 7) * DAY_MS;
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  return utc(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
 function nextStart(start: number, interval: Interval): number {
   if (interval === 'day') return start + DAY_MS;
   if (interval === 'week') return start + 7 * DAY_MS;
   const d = new Date(start);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  return utc(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }
 
 /**

@@ -82,7 +82,11 @@ const HISTORY = [
   }),
   dispatch('SH-1', '2025-04-01T00:00:00Z', 'H20', 512, 'CN', 'alibaba-cloud'),
   recorded('shipment.installed', '2025-04-20T00:00:00Z', { shipmentId: 'SH-1' }),
-  dispatch('SH-2', '2025-05-01T00:00:00Z', 'H20', 600, 'CN', 'alibaba-cloud'),
+  // Recorded a week late: a read as known on 5 May does not see L-ALI's 600 units spent on it.
+  {
+    ...dispatch('SH-2', '2025-05-01T00:00:00Z', 'H20', 600, 'CN', 'alibaba-cloud'),
+    recordedAt: '2025-05-08T00:00:00.000Z',
+  },
   recorded('shipment.delivered', '2025-05-20T00:00:00Z', { shipmentId: 'SH-2' }),
   dispatch('SH-3', '2025-05-02T00:00:00Z', 'H20', 500, 'CN', 'alibaba-cloud', 'L-ALI'),
   dispatch('SH-4', '2025-05-03T00:00:00Z', 'H20', 64, 'CN', 'tencent-cloud'),
@@ -297,6 +301,15 @@ describe('blocked and expectedInbound on availability rows', () => {
       'alibaba-cloud': [500, 500, 0],
       'hk-colo': [32, 0, 32],
       'tencent-cloud': [0, 0, 0],
+    });
+    // On 5 May SH-3 had spent L-ALI with SH-2's 600 units; as known on 5 May, SH-2 was not dispatched yet.
+    expect(await rowsOf('sku=H20&provider=alibaba-cloud&asOf=2025-05-05T00:00:00Z')).toEqual({
+      'alibaba-cloud': [1100, 500, 600],
+    });
+    expect(
+      await rowsOf('sku=H20&provider=alibaba-cloud&asOf=2025-05-05T00:00:00Z&knownAt=2025-05-05T00:00:00Z'),
+    ).toEqual({
+      'alibaba-cloud': [500, 0, 500],
     });
     // Known on 10 April: SH-1 on its way (its installation was recorded later), and no rule recorded yet.
     expect(await rowsOf('sku=H20&asOf=2025-06-15T00:00:00Z&knownAt=2025-04-10T00:00:00Z')).toEqual({

@@ -196,6 +196,22 @@ describe('ComplianceJudge', () => {
     expect(outcome('SH-0')).toBe('clear');
   });
 
+  it('spends a capped licence only on the shipments it covered, not on those another licence covered', () => {
+    const early = shipment({ shipmentId: 'SH-1', quantity: 10, dispatchedAt: '2025-05-01T00:00:00.000Z' });
+    const late = shipment({ shipmentId: 'SH-2', quantity: 10, dispatchedAt: '2025-05-10T00:00:00.000Z' });
+    const later = shipment({ shipmentId: 'SH-3', quantity: 1, dispatchedAt: '2025-05-11T00:00:00.000Z' });
+    const licences = [
+      [licence({ licenceId: 'L-A', validUntil: '2025-05-05T00:00:00Z' })], // no cap, expires on the 5th
+      [licence({ licenceId: 'L-B', quantity: 10 })],
+    ];
+    const j = judge([[BIS()]], licences, [later, late, early]);
+    expect([early, late, later].map((s) => j.judge(s, NOW).regulations[0]?.licenceId ?? 'none')).toEqual([
+      'L-A', // L-A comes first by id, and L-B is not touched
+      'L-B', // L-A expired: L-B's ten units go here
+      'none', // L-B is spent
+    ]);
+  });
+
   it('needs every applying regulation covered to be licensed', () => {
     const second = BIS({ regulationId: 'BIS-2', title: 'Second rule' });
     const status = judge([[BIS()], [second]], [[licence()]]).judge(shipment(), NOW);

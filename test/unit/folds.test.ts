@@ -252,6 +252,13 @@ describe('a row', () => {
     });
   });
 
+  it('never counts more blocked than is on its way', () => {
+    expect(toRow(ALI, 'H20', counters({ inTransit: 5 }), 10)).toMatchObject({
+      blocked: 5,
+      expectedInbound: 0,
+    });
+  });
+
   it('takes blocked units out of what is expected inbound', () => {
     expect(toRow(ALI, 'H20', counters({ inTransit: 30, held: 12 }), 20)).toMatchObject({
       inTransit: 30,

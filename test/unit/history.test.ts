@@ -37,6 +37,14 @@ describe('pointTimes', () => {
     ]);
   });
 
+  it('keeps years 0 to 99 as they are (Date.UTC would read them as 1900 to 1999)', () => {
+    expect(pointTimes('0050-01-15T00:00:00.000Z', '0050-03-01T00:00:00.000Z', 'month', 1000)).toEqual([
+      '0050-01-31T23:59:59.999Z',
+      '0050-02-28T23:59:59.999Z',
+      '0050-03-01T00:00:00.000Z',
+    ]);
+  });
+
   it('refuses more points than the cap, and allows exactly the cap', () => {
     expect(pointTimes('2025-01-01T00:00:00.000Z', '2025-01-10T00:00:00.000Z', 'day', 9)).toBeNull();
     expect(pointTimes('2025-01-01T00:00:00.000Z', '2025-01-10T00:00:00.000Z', 'day', 10)).toHaveLength(10);

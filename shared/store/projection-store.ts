@@ -212,9 +212,9 @@ export class DynamoDBProjectionStore {
   }
 
   /**
-   * Shipments by id, after `after`, read page by page from each shard of the listing index until `limit`
-   * of them pass `keep` or the shard ends; the shards' pages merged by id. `more` is true when a shard
-   * stopped with shipments left to read.
+   * Shipments by id, after `after`, read page by page from each shard of the listing index until one more
+   * than `limit` of them pass `keep` or the shard ends; the shards' pages merged by id. `more` is true when
+   * a shipment that passes follows the last one returned.
    */
   async listShipments(options: {
     after?: string;
@@ -246,18 +246,18 @@ export class DynamoDBProjectionStore {
             const summary = JSON.parse(unmarshall(item).summary as string) as ShipmentSummary;
             if (!options.keep(summary)) continue;
             kept.push(summary);
-            if (kept.length === options.limit) return { kept, more: true };
+            // One past the limit tells whether anything follows, so the last page never points at an empty one.
+            if (kept.length > options.limit) return kept;
           }
           startKey = out.LastEvaluatedKey;
         } while (startKey);
-        return { kept, more: false };
+        return kept;
       }),
     );
     const merged = shards
-      .flatMap((shard) => shard.kept)
+      .flat()
       .sort((a, b) => (a.shipmentId < b.shipmentId ? -1 : a.shipmentId > b.shipmentId ? 1 : 0));
-    const more = merged.length > options.limit || shards.some((shard) => shard.more);
-    return { items: merged.slice(0, options.limit), more };
+    return { items: merged.slice(0, options.limit), more: merged.length > options.limit };
   }
 
   async skusOf(providerId: string): Promise<string[]> {

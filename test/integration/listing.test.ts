@@ -91,6 +91,13 @@ describe('the listing index', () => {
     const first = await store.listShipments({ limit: 2, keep: () => true });
     expect(first.items.map((s) => s.shipmentId)).toEqual(['SH-1', 'SH-2']);
     expect(first.more).toBe(true);
+    // Exactly the limit left: no cursor to an empty page.
+    expect(await store.listShipments({ after: 'SH-2', limit: 3, keep: () => true })).toMatchObject({
+      more: false,
+    });
+    expect(await store.listShipments({ after: 'SH-1', limit: 3, keep: () => true })).toMatchObject({
+      more: true,
+    });
     const rest = await store.listShipments({
       after: 'SH-2',
       limit: 10,

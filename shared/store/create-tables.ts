@@ -86,6 +86,18 @@ function includeIndex(index: {
   };
 }
 
+async function untilIndexActive(client: DynamoDBClient, table: string, index: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    const status = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index)?.IndexStatus;
+    if (status === 'ACTIVE') return;
+    if (Date.now() > deadline)
+      throw new Error(`index ${index} of ${table} is still ${status} after 2 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /**
  * Creates whichever of the tables is missing, and adds any index a table made by an earlier version lacks
  * (a local `.data/` from before the index); returns the names it created or changed.
@@ -107,6 +119,8 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames): P
             GlobalSecondaryIndexUpdates: [{ Create: index }],
           }),
         );
+        // A table takes one index change at a time, and fills a new index from its items first.
+        await untilIndexActive(client, definition.TableName as string, index.IndexName as string);
       }
       if (missing.length > 0) created.push(definition.TableName as string);
     } catch (error) {

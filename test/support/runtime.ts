@@ -24,8 +24,11 @@ export interface TestRuntime {
   stop(): Promise<void>;
 }
 
-/** The local runtime in this process, on the run's DynamoDB Local, with its own tables and data dir. */
-export async function startTestRuntime(): Promise<TestRuntime> {
+/**
+ * The local runtime in this process, on the run's DynamoDB Local, with its own data dir and its own tables
+ * (under `tablePrefix` when given, to start on tables a test prepared).
+ */
+export async function startTestRuntime(options: { tablePrefix?: string } = {}): Promise<TestRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'h20-rt-'));
   const runtime = await startLocalRuntime(
     {
@@ -33,7 +36,7 @@ export async function startTestRuntime(): Promise<TestRuntime> {
       port: 0,
       dataDir,
       dynamoEndpoint: inject('dynamoEndpoint'),
-      tablePrefix: `rt-${randomUUID().slice(0, 8)}`,
+      tablePrefix: options.tablePrefix ?? `rt-${randomUUID().slice(0, 8)}`,
       partnerKey: PARTNER_KEY,
       analystKey: ANALYST_KEY,
       partnerId: 'test-partner',

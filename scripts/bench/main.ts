@@ -12,12 +12,14 @@ import { benchQuery, type QuerySizes } from './query.ts';
 import { benchRebuild, type RebuildSizes } from './rebuild.ts';
 import { type BenchResult, formatTable, progress, reportOf, updateDoc, writeReport } from './report.ts';
 import { type BenchStack, startBenchStack } from './stack.ts';
+import { benchStorage, type StorageSizes } from './storage.ts';
 
 export interface BenchSizes {
   ingest: IngestSizes;
   cost: CostSizes;
   query: QuerySizes;
   rebuild: RebuildSizes;
+  storage: StorageSizes;
   fold: FoldSizes;
   coldstart: { samples: number };
 }
@@ -35,6 +37,7 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
     cost: { events: 300, connections: 10, settleTimeoutMs: 120_000 },
     query: { small: 1_000, large: 10_000, samples: 30, asOfSamples: 5 },
     rebuild: { events: 5_000, segments: 4, repeats: 2 },
+    storage: { warmupRounds: 5, rounds: 5, itemsPerRound: 200 },
     fold: { events: 200_000, repeats: 3 },
     coldstart: { samples: 3 },
   },
@@ -50,12 +53,13 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
     cost: { events: 1_000, connections: 10, settleTimeoutMs: 300_000 },
     query: { small: 1_000, large: 100_000, samples: 50, asOfSamples: 10 },
     rebuild: { events: 100_000, segments: 4, repeats: 2 },
+    storage: { warmupRounds: 20, rounds: 15, itemsPerRound: 300 },
     fold: { events: 1_000_000, repeats: 5 },
     coldstart: { samples: 10 },
   },
 };
 
-export const SUITES = ['ingest', 'cost', 'query', 'rebuild', 'fold', 'coldstart'] as const;
+export const SUITES = ['ingest', 'cost', 'query', 'rebuild', 'storage', 'fold', 'coldstart'] as const;
 export type Suite = (typeof SUITES)[number];
 
 const RESULTS_PATH = fileURLToPath(new URL('../../bench/results.json', import.meta.url));
@@ -104,6 +108,12 @@ export async function runBench(
       collect(
         await timed('rebuild', () =>
           withDynamo(options, (endpoint) => benchRebuild(endpoint, sizes.rebuild)),
+        ),
+      );
+    if (suites.includes('storage'))
+      collect(
+        await timed('storage', () =>
+          withDynamo(options, (endpoint) => benchStorage(endpoint, sizes.storage)),
         ),
       );
     // In a fresh process: in this one, after the other suites, `fold` read 15% and `fold.units` 30-50% slower.

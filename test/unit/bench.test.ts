@@ -36,6 +36,7 @@ const TINY: BenchSizes = {
   cost: { events: 20, connections: 2, settleTimeoutMs: 30_000 },
   query: { small: 20, large: 200, samples: 3, asOfSamples: 2 },
   rebuild: { events: 200, segments: 2, repeats: 2 },
+  storage: { warmupRounds: 1, rounds: 1, itemsPerRound: 20 },
   fold: { events: 1_000, repeats: 1 },
   coldstart: { samples: 1 },
 };
@@ -48,6 +49,7 @@ const REQUIRED = [
   'lag.p99',
   'fold',
   'rebuild',
+  'storage.unitWrites',
   'query.scaling',
   'coldstart.api.init',
   'coldstart.api.bytes',

@@ -50,48 +50,55 @@ export class ComplianceQueries {
     return this.store.getUnits(ids.map((id) => `${kind}:${id}`));
   }
 
-  /** Everything a judgement needs; `shipment` joins the shipments (the index may not show it yet). */
-  async judge(shipment?: ShipmentSummary): Promise<ComplianceJudge> {
-    const [regulations, licences] = await Promise.all([this.unitsOf('regulation'), this.unitsOf('licence')]);
-    const licenceEvents = licences.map((u) => u.events);
-    let shipments: ShipmentSummary[] = [];
-    if (ComplianceJudge.needsShipments(licenceEvents)) {
-      shipments = (await this.store.listShipments({ limit: Number.POSITIVE_INFINITY, keep: () => true }))
-        .items;
-      if (shipment) shipments = [...shipments.filter((s) => s.shipmentId !== shipment.shipmentId), shipment];
-    }
-    return new ComplianceJudge(
-      regulations.map((u) => u.events),
-      licenceEvents,
-      shipments,
-    );
+  /**
+   * Everything a judgement needs: the regulations and licences (only those recorded by `knownAt`, when
+   * given; their own dates say when they are in force) and, when some licence caps its units, every
+   * shipment's summary (only those dispatched on record by `knownAt`). `shipment` joins the shipments: the
+   * index may not show it yet.
+   */
+  async judge(options: { knownAt?: string; shipment?: ShipmentSummary } = {}): Promise<ComplianceJudge> {
+    return (await this.load(options)).judge;
   }
 
   /**
-   * A judge for availability's `blocked`, seeing only regulations and licences recorded by `knownAt` (their
-   * own dates say when they are in force); undefined when no regulation is known, so that reads of a history
-   * without any skip it all. Every shipment's summary is read only when some licence caps its units.
+   * A judge for availability's `blocked`; undefined when no regulation is known, so that reads of a history
+   * without any skip it all.
    *
    * @debt a capped licence's uses are counted from every shipment's summary (a query per listing shard):
    * O(shipments) while a capped licence exists, where an index by exporter and dispatch time would bound it by
    * the licence's scope.
    */
   async blockingJudge(knownAt?: string): Promise<ComplianceJudge | undefined> {
-    const regulations = await this.unitsOf('regulation');
-    if (regulations.length === 0) return undefined;
+    const { judge, regulations } = await this.load({ knownAt });
+    return regulations > 0 ? judge : undefined;
+  }
+
+  private async load(options: {
+    knownAt?: string;
+    shipment?: ShipmentSummary;
+  }): Promise<{ judge: ComplianceJudge; regulations: number }> {
+    const { knownAt, shipment } = options;
     const known = (units: readonly StoredUnit[]) =>
       units.map((u) => (knownAt === undefined ? u.events : u.events.filter((e) => e.recordedAt <= knownAt)));
+    const regulationUnits = await this.unitsOf('regulation');
+    // Without regulations every shipment is clear: nothing else needs reading.
+    if (regulationUnits.length === 0) return { judge: new ComplianceJudge([], []), regulations: 0 };
+    const regulations = known(regulationUnits);
     const licences = known(await this.unitsOf('licence'));
-    const shipments = ComplianceJudge.needsShipments(licences)
-      ? (
-          await this.store.listShipments({
-            limit: Number.POSITIVE_INFINITY,
-            // A summary from before `dispatchRecordedAt` existed counts as known.
-            keep: (s) => knownAt === undefined || (s.dispatchRecordedAt ?? '') <= knownAt,
-          })
-        ).items
-      : [];
-    return new ComplianceJudge(known(regulations), licences, shipments);
+    let shipments: ShipmentSummary[] = [];
+    if (ComplianceJudge.needsShipments(licences)) {
+      const listed = await this.store.listShipments({
+        limit: Number.POSITIVE_INFINITY,
+        // A summary from before `dispatchRecordedAt` existed counts as known.
+        keep: (s) => knownAt === undefined || (s.dispatchRecordedAt ?? '') <= knownAt,
+      });
+      shipments = listed.items;
+      if (shipment) shipments = [...shipments.filter((s) => s.shipmentId !== shipment.shipmentId), shipment];
+    }
+    return {
+      judge: new ComplianceJudge(regulations, licences, shipments),
+      regulations: regulationUnits.length,
+    };
   }
 
   /** Every regulation as it stood at `at`, sorted by id; only those in force then when `inForceOnly`. */

@@ -60,6 +60,16 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const after = decodeIdCursor(query.cursor);
     const now = deps.clock.now().toISOString();
     const judge = await compliance.judge();
+    // The compliance filter and the items both need a shipment's verdict: judge each once.
+    const verdicts = new Map<string, Compliance>();
+    const complianceOf = (s: ShipmentSummary): Compliance => {
+      let verdict = verdicts.get(s.shipmentId);
+      if (!verdict) {
+        verdict = judge.judge(s, now);
+        verdicts.set(s.shipmentId, verdict);
+      }
+      return verdict;
+    };
     const page = await deps.projections.listShipments({
       after,
       limit: query.limit,
@@ -67,9 +77,9 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         (!query.provider || s.destination?.providerId === query.provider) &&
         (!query.sku || s.sku === query.sku) &&
         (!query.status || s.status === query.status) &&
-        (!query.compliance || judge.judge(s, now).status === query.compliance),
+        (!query.compliance || complianceOf(s).status === query.compliance),
     });
-    const items = page.items.map((s) => shipmentView(s, judge.judge(s, now)));
+    const items = page.items.map((s) => shipmentView(s, complianceOf(s)));
     const last = page.items.at(-1);
     const body = { items, nextCursor: page.more && last ? encodeCursor(last.shipmentId) : null };
     return jsonOrCsv(c, body, { columns: CSV_COLUMNS, records: items.map((item) => flatten(item)) });
@@ -81,7 +91,7 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const unit = await deps.projections.getUnit(`shipment:${shipmentId}`);
     if (!unit) throw new ProblemError('not-found', 404, `No event names shipment ${shipmentId}.`);
     const summary = summariseShipment(shipmentId, unit);
-    const judge = await compliance.judge(summary);
+    const judge = await compliance.judge({ shipment: summary });
     const events = visibleAt(unit.events, NOW);
     const dispatch = events.findLast(
       (e): e is Extract<typeof e, { type: 'shipment.dispatched' }> => e.type === 'shipment.dispatched',

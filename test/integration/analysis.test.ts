@@ -82,10 +82,10 @@ describe('GET /v1/availability/history', () => {
       from: '2025-03-01T00:00:00.000Z',
       to: '2025-03-12T00:00:00.000Z',
     });
-    expect(history.points.map((p) => p.at)).toEqual([
-      ...Array.from({ length: 11 }, (_, i) => `2025-03-${String(i + 1).padStart(2, '0')}T23:59:59.999Z`),
-      '2025-03-12T00:00:00.000Z',
-    ]);
+    // Eleven whole days: a to at midnight ends the 11th, it does not open the 12th.
+    expect(history.points.map((p) => p.at)).toEqual(
+      Array.from({ length: 11 }, (_, i) => `2025-03-${String(i + 1).padStart(2, '0')}T23:59:59.999Z`),
+    );
     for (const { at, ...counters } of history.points) {
       const then = await ok(`/v1/availability?sku=H20&asOf=${at}`, S.SkuAvailability);
       expect(counters, at).toEqual(then.totals);
@@ -99,13 +99,13 @@ describe('GET /v1/availability/history', () => {
 
   it('filters to one provider, and replays what was known at knownAt', async () => {
     const baidu = await ok(
-      '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-03T00:00:00Z&to=2025-03-09T00:00:00Z&interval=day',
+      '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-03T00:00:00Z&to=2025-03-10T00:00:00Z&interval=day',
       S.AvailabilityHistory,
     );
     expect(baidu.providerId).toBe('baidu-ai');
     expect(baidu.points.map((p) => p.inTransit)).toEqual([64, 64, 192, 192, 192, 192, 128]);
     const known = await ok(
-      `/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-03T00:00:00Z&to=2025-03-09T00:00:00Z&knownAt=${EARLY}`,
+      `/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-03T00:00:00Z&to=2025-03-10T00:00:00Z&knownAt=${EARLY}`,
       S.AvailabilityHistory,
     );
     expect(known.knownAt).toBe(EARLY);
@@ -150,13 +150,14 @@ describe('GET /v1/availability/history', () => {
 
   it('allows 1,000 points and no more', async () => {
     const days = (n: number) => new Date(Date.UTC(2022, 0, 1) + (n - 1) * 86_400_000).toISOString();
+    // From the first midnight to the 1,001st: exactly 1,000 whole days.
     const at1000 = await ok(
-      `/v1/availability/history?sku=H20&from=${days(1)}&to=${days(1000)}`,
+      `/v1/availability/history?sku=H20&from=${days(1)}&to=${days(1001)}`,
       S.AvailabilityHistory,
     );
     expect(at1000.points).toHaveLength(1000);
     await problem(
-      await get(`/v1/availability/history?sku=H20&from=${days(1)}&to=${days(1001)}`),
+      await get(`/v1/availability/history?sku=H20&from=${days(1)}&to=${days(1001).replace('T00', 'T12')}`),
       400,
       'validation',
     );
@@ -197,12 +198,12 @@ describe('Accept: text/csv', () => {
 
   it('lists history points, as of a time and for one provider too', async () => {
     const lines = await csvOf(
-      '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-08T00:00:00Z&to=2025-03-09T00:00:00Z',
+      '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-08T00:00:00Z&to=2025-03-09T06:00:00Z',
     );
     expect(lines).toEqual([
       'at,installed,allocated,available,overAllocated,delivered,inTransit,held,blocked,expectedInbound',
       '2025-03-08T23:59:59.999Z,0,0,0,0,0,192,0,0,192',
-      '2025-03-09T00:00:00.000Z,0,0,0,0,0,128,0,0,128',
+      '2025-03-09T06:00:00.000Z,0,0,0,0,0,128,0,0,128',
       '',
     ]);
   });

@@ -29,11 +29,11 @@ describe('pointTimes', () => {
       '2024-03-10T23:59:59.999Z',
       '2024-03-12T00:00:00.000Z',
     ]);
-    expect(pointTimes('2024-01-31T10:00:00.000Z', '2024-04-01T00:00:00.000Z', 'month', 1000)).toEqual([
+    expect(pointTimes('2024-01-31T10:00:00.000Z', '2024-04-01T10:00:00.000Z', 'month', 1000)).toEqual([
       '2024-01-31T23:59:59.999Z',
       '2024-02-29T23:59:59.999Z',
       '2024-03-31T23:59:59.999Z',
-      '2024-04-01T00:00:00.000Z',
+      '2024-04-01T10:00:00.000Z',
     ]);
   });
 
@@ -41,13 +41,30 @@ describe('pointTimes', () => {
     expect(pointTimes('0050-01-15T00:00:00.000Z', '0050-03-01T00:00:00.000Z', 'month', 1000)).toEqual([
       '0050-01-31T23:59:59.999Z',
       '0050-02-28T23:59:59.999Z',
-      '0050-03-01T00:00:00.000Z',
+    ]);
+  });
+
+  it('ends the period at a to that falls on a boundary: a whole day is one point, not two', () => {
+    expect(pointTimes('2025-02-01T00:00:00.000Z', '2025-02-02T00:00:00.000Z', 'day', 1000)).toEqual([
+      '2025-02-01T23:59:59.999Z',
+    ]);
+    expect(pointTimes('2025-02-03T00:00:00.000Z', '2025-02-17T00:00:00.000Z', 'week', 1000)).toEqual([
+      '2025-02-09T23:59:59.999Z',
+      '2025-02-16T23:59:59.999Z',
+    ]);
+    expect(pointTimes('2025-01-15T00:00:00.000Z', '2025-03-01T00:00:00.000Z', 'month', 1000)).toEqual([
+      '2025-01-31T23:59:59.999Z',
+      '2025-02-28T23:59:59.999Z',
     ]);
   });
 
   it('refuses more points than the cap, and allows exactly the cap', () => {
-    expect(pointTimes('2025-01-01T00:00:00.000Z', '2025-01-10T00:00:00.000Z', 'day', 9)).toBeNull();
-    expect(pointTimes('2025-01-01T00:00:00.000Z', '2025-01-10T00:00:00.000Z', 'day', 10)).toHaveLength(10);
+    expect(pointTimes('2025-01-01T00:00:00.000Z', '2025-01-10T12:00:00.000Z', 'day', 9)).toBeNull();
+    expect(pointTimes('2025-01-01T00:00:00.000Z', '2025-01-10T12:00:00.000Z', 'day', 10)).toHaveLength(10);
+    // Exactly 1,000 whole days.
+    const days = pointTimes('2023-01-01T00:00:00.000Z', '2025-09-27T00:00:00.000Z', 'day', 1000);
+    expect(days).toHaveLength(1000);
+    expect(days?.at(-1)).toBe('2025-09-26T23:59:59.999Z');
   });
 });
 

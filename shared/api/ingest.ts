@@ -35,11 +35,19 @@ export interface FailedEntry {
   message: string;
 }
 
+/** Deeper than any event's shape needs by far; deep enough input would overflow the stack of every walk. */
+export const MAX_BODY_DEPTH = 32;
+
 /** Splits a body into its events: one event, or `{ "events": [...] }` with 1 to 100. */
 export function eventsOf(body: unknown): { raw: unknown[]; batch: boolean } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw validationProblem('The body must be an event object or { "events": [...] }.', [
       { path: '', message: 'must be an object' },
+    ]);
+  }
+  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
+    throw validationProblem(`The body nests objects or arrays more than ${MAX_BODY_DEPTH} deep.`, [
+      { path: '', message: `must not nest more than ${MAX_BODY_DEPTH} levels deep` },
     ]);
   }
   if (!('events' in body)) return { raw: [body], batch: false };
@@ -234,4 +242,16 @@ async function ownerFromProjection(deps: IngestDeps, stream: string): Promise<st
     if (event.type === 'allocation.created') return event.data.providerId;
   }
   return undefined;
+}
+
+/** Whether a parsed JSON value nests objects or arrays more than `max` deep; iterative, so any depth is safe. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }

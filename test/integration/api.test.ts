@@ -449,6 +449,30 @@ describe('malformed bodies', () => {
       expect(body.errors?.length).toBeGreaterThan(0);
     },
   );
+
+  // 5,000 levels overflow the stack of JSON.stringify (the size check) and of any recursive walk.
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  it.each([
+    [
+      'inside data',
+      `{"type":"shipment.released","occurredAt":"2025-01-01T00:00:00Z","data":{"shipmentId":"D","x":${deep(5000)}}}`,
+    ],
+    ['as a batch', `{"events":${deep(5000)}}`],
+    [
+      'just past the limit',
+      `{"type":"shipment.released","occurredAt":"2025-01-01T00:00:00Z","data":{"shipmentId":"D","x":${deep(31)}}}`,
+    ],
+  ])('answers 400, not 500, to a body nested too deep (%s), and publishes nothing', async (_, raw) => {
+    const body = await problem(await post(null, { raw }), 400, 'validation');
+    expect(body.errors).toEqual([{ path: '', message: 'must not nest more than 32 levels deep' }]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('judges a body nested exactly to the limit on its fields, as any other', async () => {
+    const raw = `{"type":"shipment.released","occurredAt":"2025-01-01T00:00:00Z","data":{"shipmentId":"D","x":${deep(30)}}}`;
+    const body = await problem(await post(null, { raw }), 400, 'validation');
+    expect(paths(body)).toEqual([[undefined, 'data.x']]);
+  });
 });
 
 describe('validation', () => {

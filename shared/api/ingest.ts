@@ -1,7 +1,14 @@
 import type { Principal } from '../auth/keys.ts';
 import { type AcceptedEvent, toBusEntry } from '../bus/envelope.ts';
 import type { PublishResult } from '../bus/publisher.ts';
-import { type DomainEvent, EventInput, familyOf, providerNamedBy, streamOf } from '../events/catalogue.ts';
+import {
+  type DomainEvent,
+  EventEnvelope,
+  EventInput,
+  familyOf,
+  providerNamedBy,
+  streamOf,
+} from '../events/catalogue.ts';
 import { contentHash } from '../events/fingerprint.ts';
 import type { StoredUnit } from '../projections/plan.ts';
 import type { IdGenerator } from '../util/clock.ts';
@@ -87,7 +94,12 @@ export function validateAll(raw: readonly unknown[], batch: boolean): DomainEven
   raw.forEach((candidate, index) => {
     const parsed = EventInput.safeParse(candidate);
     if (parsed.success) events.push(parsed.data as DomainEvent);
-    else issues.push(...issuesOf(parsed.error, batch ? index : undefined));
+    else {
+      // Without a known type there is no schema for `data`, but the rest of the envelope can still be judged.
+      const unknownType = parsed.error.issues.some((i) => i.path.length === 1 && i.path[0] === 'type');
+      const error = unknownType ? (EventEnvelope.safeParse(candidate).error ?? parsed.error) : parsed.error;
+      issues.push(...issuesOf(error, batch ? index : undefined));
+    }
   });
   if (issues.length > 0) {
     const n = new Set(issues.map((i) => i.index ?? 0)).size;

@@ -27,6 +27,8 @@ function messageOf(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
     return `must be one of: ${issue.options.join(', ')}`;
   }
+  if (issue.code === 'invalid_value' && issue.values.length > 1)
+    return `must be one of: ${issue.values.join(', ')}`;
   if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return 'is required';
   if (issue.code === 'invalid_type') return `must be ${article(issue.expected)}`;
   return issue.message

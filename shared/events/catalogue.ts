@@ -63,6 +63,17 @@ const envelopes = EVENT_TYPES.map((type) => envelopeOf(type)) as unknown as [
 /** An event as a partner posts it: `eventId` optional, times normalised to UTC. */
 export const EventInput = z.discriminatedUnion('type', envelopes);
 
+/**
+ * What every event has, whatever its type: checked on its own when `type` names no event type, so that
+ * the answer still lists every other issue of the envelope rather than the type's alone.
+ */
+export const EventEnvelope = z.strictObject({
+  eventId: Identifier.optional(),
+  type: z.enum(EVENT_TYPES),
+  occurredAt: Timestamp,
+  data: z.record(z.string(), z.unknown()),
+});
+
 /** A validated event, discriminated on `type` so `data` narrows with it. */
 export type DomainEvent = {
   [T in EventType]: { eventId: string; type: T; occurredAt: string; data: EventData<T> };

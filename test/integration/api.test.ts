@@ -630,6 +630,26 @@ describe('validation', () => {
     expect(paths(await problem(await post(event), 400, 'validation'))).toEqual([[undefined, 'type']]);
   });
 
+  it('still lists every issue of the envelope when the type is unknown or missing', async () => {
+    expect(paths(await problem(await post({}), 400, 'validation'))).toEqual([
+      [undefined, 'type'],
+      [undefined, 'occurredAt'],
+      [undefined, 'data'],
+    ]);
+    const batch = {
+      events: [dispatched(), { eventId: 'has space', type: 'nope', occurredAt: '2025-03-02' }],
+    };
+    const body = await problem(await post(batch), 400, 'validation');
+    expect(paths(body)).toEqual([
+      [1, 'eventId'],
+      [1, 'type'],
+      [1, 'occurredAt'],
+      [1, 'data'],
+    ]);
+    expect(body.errors?.[1]?.message).toContain('shipment.dispatched');
+    expect(bus.calls).toEqual([]);
+  });
+
   it.each(['has space', '-leading-dash', 'x'.repeat(129), 'é'])('rejects eventId %j', async (eventId) => {
     const body = await problem(await post(dispatched({ eventId })), 400, 'validation');
 

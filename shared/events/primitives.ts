@@ -44,10 +44,17 @@ export const Timestamp = z
   // An offset can push a time at the edge of the calendar outside years 0000-9999, which RFC 3339 cannot write.
   .refine((utc) => /^\d{4}-/.test(utc), 'must fall within the years 0000 to 9999 in UTC');
 
-/** A government body, prefixed by its country: `US-BIS`, `CN-GACC`, `HK-C&ED`. */
+/**
+ * A government body, by convention prefixed by its country (`US-BIS`, `CN-GACC`), but not forced to be:
+ * bodies go by many names (`MOFCOM`, `China Customs`), and refusing a fact over its spelling loses it.
+ */
 export const Authority = z
   .string()
-  .regex(/^[A-Z]{2}-[A-Z0-9][A-Z0-9&.-]{0,30}$/, 'must be an authority such as US-BIS or CN-GACC');
+  .max(100)
+  .regex(
+    /^\S(?:[^\p{Cc}]*\S)?$/u,
+    'must be an authority such as US-BIS or CN-GACC, without control characters or outer spaces',
+  );
 
 export const Quantity = z.number().int('must be an integer').min(1).max(1_000_000);
 

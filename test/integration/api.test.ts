@@ -589,6 +589,24 @@ describe('validation', () => {
     expect(paths(body)).toEqual([[undefined, 'data.quantity']]);
   });
 
+  it.each(['CN-GACC', 'GACC', 'MOFCOM', 'China Customs', 'HK-C&ED'])(
+    'accepts authority %j',
+    async (authority) => {
+      expect(
+        (await post({ ...held('SH-1'), data: { shipmentId: 'SH-1', authority, reason: 'x' } })).status,
+      ).toBe(202);
+    },
+  );
+
+  it.each(['', ' US-BIS', 'US\nBIS', 'x'.repeat(101)])('rejects authority %j', async (authority) => {
+    const body = await problem(
+      await post({ ...held('SH-1'), data: { shipmentId: 'SH-1', authority, reason: 'x' } }),
+      400,
+      'validation',
+    );
+    expect(paths(body)).toEqual([[undefined, 'data.authority']]);
+  });
+
   it.each([1, 1_000_000])('accepts quantity %d', async (quantity) => {
     expect((await post(dispatched({ quantity }))).status).toBe(202);
   });

@@ -81,13 +81,37 @@ export const ProviderParam = Slug;
 export const IdParam = Identifier;
 
 /** Parses query parameters or a path parameter, answering 400 with every issue. */
-export function parseParams<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  what = 'query parameters',
-): z.output<S> {
+export function parseParams<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw validationProblem(`Some ${what} are not valid.`, issuesOf(parsed.error));
+  if (!parsed.success)
+    throw validationProblem('Some query parameters are not valid.', issuesOf(parsed.error));
+  return parsed.data;
+}
+
+/**
+ * A route's query (`c.req.queries()`, every value of every name) checked against its schema. Every
+ * parameter of this API takes one value: a name given twice is refused rather than read as its first.
+ */
+export function parseQuery<S extends z.ZodType>(schema: S, queries: Record<string, string[]>): z.output<S> {
+  const entries = Object.entries(queries);
+  const repeated = entries.filter(([, values]) => values.length > 1);
+  if (repeated.length > 0) {
+    throw validationProblem(
+      'Some query parameters are given more than once.',
+      repeated.map(([name]) => ({ path: name, message: 'is given more than once' })),
+    );
+  }
+  return parseParams(schema, Object.fromEntries(entries.map(([name, values]) => [name, values[0]])));
+}
+
+/** A path parameter checked against its schema; a problem names it. */
+export function parsePathParam<S extends z.ZodType>(schema: S, name: string, value: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw validationProblem(
+      `The path parameter ${name} is not valid.`,
+      issuesOf(parsed.error, undefined, [name]),
+    );
   return parsed.data;
 }
 

@@ -886,6 +886,26 @@ describe('query parameters', () => {
     expect(await res.json()).toMatchObject({ sku: 'H20', asOf: '2025-04-09T00:00:00.000Z' });
   });
 
+  it.each([
+    ['/v1/availability?sku=A800&sku=H20', ['sku']],
+    ['/v1/events?limit=5&type=shipment.held&limit=6&type=shipment.held', ['limit', 'type']],
+  ])('answers 400 to %s, naming each parameter given twice', async (url, names) => {
+    const body = await problem(await get(url), 400, 'validation');
+
+    expect(paths(body)).toEqual(names.map((name) => [undefined, name]));
+  });
+
+  it.each([
+    ['/v1/shipments/-bad', 'shipmentId'],
+    ['/v1/events/has%20space', 'eventId'],
+    ['/v1/providers/Not_A_Slug/availability', 'providerId'],
+    ['/v1/regulations/-bad', 'regulationId'],
+  ])('answers 400 to %s, naming the path parameter %s', async (url, name) => {
+    const body = await problem(await get(url), 400, 'validation');
+
+    expect(paths(body)).toEqual([[undefined, name]]);
+  });
+
   it.each(['0', '501', '-1', '1.5', 'ten'])('answers 400 to events?limit=%s', async (limit) => {
     const body = await problem(await get(`/v1/events?limit=${limit}`), 400, 'validation');
 

@@ -5,7 +5,14 @@ import { AvailabilityQueries } from '../../queries/availability.ts';
 import { pointTimes } from '../../queries/history.ts';
 import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
 import { jsonOrCsv } from '../media.ts';
-import { AvailabilityQuery, HistoryQuery, HorizonQuery, ProviderParam, parseParams } from '../params.ts';
+import {
+  AvailabilityQuery,
+  HistoryQuery,
+  HorizonQuery,
+  ProviderParam,
+  parsePathParam,
+  parseQuery,
+} from '../params.ts';
 import { ProblemError, validationProblem } from '../problem.ts';
 
 /** The contract's cap on a history's points. */
@@ -33,7 +40,7 @@ export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/availability', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const query = parseParams(AvailabilityQuery, c.req.query());
+    const query = parseQuery(AvailabilityQuery, c.req.queries());
     const now = deps.clock.now().toISOString();
     const horizon = await horizonOf(query, now);
     const providers = await queries.forSku(query.sku, { provider: query.provider, horizon, now });
@@ -49,7 +56,7 @@ export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/availability/history', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const query = parseParams(HistoryQuery, c.req.query());
+    const query = parseQuery(HistoryQuery, c.req.queries());
     const to = query.to ?? deps.clock.now().toISOString();
     if (query.from > to) {
       throw validationProblem('Some query parameters are not valid.', [
@@ -84,8 +91,8 @@ export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/providers/:providerId/availability', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const providerId = parseParams(ProviderParam, c.req.param('providerId'), 'path parameters');
-    const query = parseParams(HorizonQuery, c.req.query());
+    const providerId = parsePathParam(ProviderParam, 'providerId', c.req.param('providerId'));
+    const query = parseQuery(HorizonQuery, c.req.queries());
     const now = deps.clock.now().toISOString();
     const [profile, horizon] = await Promise.all([
       deps.projections.getUnit(`provider:${providerId}`),

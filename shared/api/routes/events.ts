@@ -4,7 +4,14 @@ import { compareEvents } from '../../events/catalogue.ts';
 import type { StoredEvent } from '../../store/event-item.ts';
 import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
 import { eventsOf, ingest, validateAll } from '../ingest.ts';
-import { decodeCursor, EventListQuery, encodeCursor, IdParam, parseParams } from '../params.ts';
+import {
+  decodeCursor,
+  EventListQuery,
+  encodeCursor,
+  IdParam,
+  parsePathParam,
+  parseQuery,
+} from '../params.ts';
 import { ProblemError } from '../problem.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -77,7 +84,7 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/events/:eventId', async (c) => {
     const principal = requireRole(c, 'partner', 'analyst', 'admin');
-    const eventId = parseParams(IdParam, c.req.param('eventId'), 'path parameters');
+    const eventId = parsePathParam(IdParam, 'eventId', c.req.param('eventId'));
     const { event, rejections } = await deps.events.find(eventId);
     // Partners see only their own events; anything else is reported as absent, not as forbidden.
     const mine = (source: string | undefined) =>
@@ -108,7 +115,7 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/events', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const query = parseParams(EventListQuery, c.req.query());
+    const query = parseQuery(EventListQuery, c.req.queries());
     const after = decodeCursor(query.cursor);
     if (!query.stream) {
       const page = await deps.events.listByTime({ ...query, cursor: after });

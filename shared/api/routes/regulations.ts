@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { ComplianceQueries } from '../../queries/compliance.ts';
 import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
-import { IdParam, parseParams, RegulationsQuery } from '../params.ts';
+import { IdParam, parsePathParam, parseQuery, RegulationsQuery } from '../params.ts';
 import { ProblemError } from '../problem.ts';
 
 export function regulationRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
@@ -10,7 +10,7 @@ export function regulationRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   /** Every regulation as it stands now, or only those in force at `activeAt` (as they stood then). */
   app.get('/v1/regulations', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const query = parseParams(RegulationsQuery, c.req.query());
+    const query = parseQuery(RegulationsQuery, c.req.queries());
     const at = query.activeAt ?? deps.clock.now().toISOString();
     const items = await queries.regulations(at, query.activeAt !== undefined);
     return json(c, { ...(query.activeAt ? { activeAt: query.activeAt } : {}), items });
@@ -18,8 +18,8 @@ export function regulationRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/regulations/:regulationId', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const regulationId = parseParams(IdParam, c.req.param('regulationId'), 'path parameters');
-    const query = parseParams(RegulationsQuery, c.req.query());
+    const regulationId = parsePathParam(IdParam, 'regulationId', c.req.param('regulationId'));
+    const query = parseQuery(RegulationsQuery, c.req.queries());
     const regulation = await queries.regulation(
       regulationId,
       query.activeAt ?? deps.clock.now().toISOString(),

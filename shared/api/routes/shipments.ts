@@ -5,7 +5,14 @@ import { NOW, visibleAt } from '../../projections/unit.ts';
 import { ComplianceQueries } from '../../queries/compliance.ts';
 import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
 import { jsonOrCsv } from '../media.ts';
-import { decodeIdCursor, encodeCursor, IdParam, parseParams, ShipmentListQuery } from '../params.ts';
+import {
+  decodeIdCursor,
+  encodeCursor,
+  IdParam,
+  parsePathParam,
+  parseQuery,
+  ShipmentListQuery,
+} from '../params.ts';
 import { ProblemError } from '../problem.ts';
 
 /** A shipment as the routes show it: its summary (the time it was dispatched included) and its compliance. */
@@ -56,7 +63,7 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/shipments', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const query = parseParams(ShipmentListQuery, c.req.query());
+    const query = parseQuery(ShipmentListQuery, c.req.queries());
     const after = decodeIdCursor(query.cursor);
     const now = deps.clock.now().toISOString();
     const judge = await compliance.judge();
@@ -87,7 +94,7 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/v1/shipments/:shipmentId', async (c) => {
     requireRole(c, 'analyst', 'admin');
-    const shipmentId = parseParams(IdParam, c.req.param('shipmentId'), 'path parameters');
+    const shipmentId = parsePathParam(IdParam, 'shipmentId', c.req.param('shipmentId'));
     const unit = await deps.projections.getUnit(`shipment:${shipmentId}`);
     if (!unit) throw new ProblemError('not-found', 404, `No event names shipment ${shipmentId}.`);
     const summary = summariseShipment(shipmentId, unit);

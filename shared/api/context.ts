@@ -72,3 +72,20 @@ export function requireRole(c: AppContext, ...roles: Role[]): Principal {
 export function json(c: AppContext, body: unknown, status: 200 | 202 = 200): Response {
   return c.body(JSON.stringify(body), status, { 'Content-Type': 'application/json; charset=utf-8' });
 }
+
+/**
+ * A page's answer: `{ items, nextCursor }`, with the next page's address in a `Link: <...>; rel="next"`
+ * header (RFC 8288) as well, so that a client reading CSV, which has no room for the cursor, can page too.
+ */
+export function pageOf<T>(
+  c: AppContext,
+  items: T[],
+  nextCursor: string | null,
+): { items: T[]; nextCursor: string | null } {
+  if (nextCursor !== null) {
+    const next = new URL(c.req.url);
+    next.searchParams.set('cursor', nextCursor);
+    c.header('Link', `<${next.pathname}${next.search}>; rel="next"`);
+  }
+  return { items, nextCursor };
+}

@@ -19,6 +19,8 @@ interface Answer {
   schema?: z.ZodType;
   /** Also offered as `text/csv` (`Accept: text/csv`), with a header row of the same field names. */
   csv?: boolean;
+  /** A page: `Link: <...>; rel="next"` while more follow. */
+  paged?: boolean;
 }
 
 /** One route of the API, as the document describes it and as the app's 405 answers find it. */
@@ -85,7 +87,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Recorded events by occurredAt, then eventId; one stream, or all.',
     roles: ['analyst', 'admin'],
     query: EventListQuery,
-    answers: { 200: { description: 'A page of events.', schema: S.EventPage }, ...ERRORS },
+    answers: { 200: { description: 'A page of events.', schema: S.EventPage, paged: true }, ...ERRORS },
   },
   {
     method: 'get',
@@ -160,7 +162,10 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Shipments by id, with their compliance; filtered by provider, SKU, status and compliance.',
     roles: ['analyst', 'admin'],
     query: ShipmentListQuery,
-    answers: { 200: { description: 'A page of shipments.', schema: S.ShipmentList, csv: true }, ...ERRORS },
+    answers: {
+      200: { description: 'A page of shipments.', schema: S.ShipmentList, csv: true, paged: true },
+      ...ERRORS,
+    },
   },
   {
     method: 'get',
@@ -231,6 +236,11 @@ function parametersOf(route: RouteSpec): Record<string, unknown>[] {
   return parameters;
 }
 
+const NEXT_LINK = {
+  description: 'While more pages follow: `<the same request with the next cursor>; rel="next"` (RFC 8288).',
+  schema: { type: 'string' },
+};
+
 function operationOf(route: RouteSpec): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, answer] of Object.entries(route.answers)) {
@@ -239,6 +249,7 @@ function operationOf(route: RouteSpec): Record<string, unknown> {
     const json = status.startsWith('2') ? 'application/json' : 'application/problem+json';
     responses[status] = {
       description: answer.description,
+      ...(answer.paged ? { headers: { Link: NEXT_LINK } } : {}),
       ...(answer.schema
         ? {
             content: {

@@ -943,10 +943,14 @@ describe('query parameters', () => {
     await events.noteMonths(['2019-06-01T00:00:00.000Z']);
     const window = 'from=2019-06-01T00:00:00Z&to=2019-06-30T00:00:00Z';
 
-    const first = (await (await get(`/v1/events?${window}&limit=2`)).json()) as {
+    const firstRes = await get(`/v1/events?${window}&limit=2`);
+    const first = (await firstRes.json()) as {
       items: { eventId: string; occurredAt: string }[];
       nextCursor: string | null;
     };
+    expect(firstRes.headers.get('link')).toBe(
+      `</v1/events?from=2019-06-01T00%3A00%3A00Z&to=2019-06-30T00%3A00%3A00Z&limit=2&cursor=${first.nextCursor}>; rel="next"`,
+    );
     const second = (await (await get(`/v1/events?${window}&limit=2&cursor=${first.nextCursor}`)).json()) as {
       items: { eventId: string }[];
       nextCursor: string | null;

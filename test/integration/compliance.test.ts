@@ -206,6 +206,29 @@ describe('GET /v1/shipments', () => {
     expect(lines).toHaveLength(5);
   });
 
+  it('pages CSV through the Link header, which JSON answers carry too', async () => {
+    const rows: string[] = [];
+    let next: string | null = '/v1/shipments?compliance=violation&limit=2';
+    let pages = 0;
+    while (next && pages < 10) {
+      const res = await api.get(next, { Accept: 'text/csv' });
+      expect(res.status).toBe(200);
+      rows.push(...(await res.text()).split('\r\n').slice(1, -1));
+      next = /^<([^>]+)>; rel="next"$/.exec(res.headers.get('link') ?? '')?.[1] ?? null;
+      pages++;
+    }
+    expect(rows.map((row) => row.split(',')[0])).toEqual(['SH-3', 'SH-6', 'SH-7', 'SH-8']);
+    expect(pages).toBe(2);
+
+    const json = await api.get('/v1/shipments?compliance=violation&limit=2');
+    const { nextCursor } = (await json.json()) as { nextCursor: string };
+    expect(json.headers.get('link')).toBe(
+      `</v1/shipments?compliance=violation&limit=2&cursor=${nextCursor}>; rel="next"`,
+    );
+    const last = await api.get(`/v1/shipments?compliance=violation&limit=2&cursor=${nextCursor}`);
+    expect(last.headers.get('link')).toBeNull();
+  });
+
   it.each([
     ['status=lost', 'status'],
     ['compliance=maybe', 'compliance'],

@@ -104,6 +104,9 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/v1/shipments/{shipmentId}']?.get?.parameters).toMatchObject([
       { name: 'shipmentId', in: 'path', required: true },
     ]);
+    for (const path of ['/v1/shipments', '/v1/events'])
+      expect(doc.paths[path]?.get?.responses['200']).toHaveProperty(['headers', 'Link']);
+    expect(availability?.responses['200']).not.toHaveProperty(['headers']);
   });
 
   it('marks the public routes as needing no key', () => {

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { compareEvents } from '../../events/catalogue.ts';
 import type { StoredEvent } from '../../store/event-item.ts';
-import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
+import { type AppDeps, type AppEnv, json, pageOf, requireRole } from '../context.ts';
 import { eventsOf, ingest, validateAll } from '../ingest.ts';
 import {
   decodeCursor,
@@ -119,10 +119,7 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const after = decodeCursor(query.cursor);
     if (!query.stream) {
       const page = await deps.events.listByTime({ ...query, cursor: after });
-      return json(c, {
-        items: page.items.map(view),
-        nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
-      });
+      return json(c, pageOf(c, page.items.map(view), page.nextCursor ? encodeCursor(page.nextCursor) : null));
     }
     // A stream's events are all held by its projection unit: one read, already in the fold's order.
     const unit = await deps.projections.getUnit(query.stream);
@@ -138,9 +135,13 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       .filter((e) => !after || key(e) > after);
     const items = matching.slice(0, query.limit);
     const last = items.at(-1);
-    return json(c, {
-      items: items.map((e) => view({ ...e, stream: query.stream as string, hash: '' } as StoredEvent)),
-      nextCursor: matching.length > query.limit && last ? encodeCursor(key(last)) : null,
-    });
+    return json(
+      c,
+      pageOf(
+        c,
+        items.map((e) => view({ ...e, stream: query.stream as string, hash: '' } as StoredEvent)),
+        matching.length > query.limit && last ? encodeCursor(key(last)) : null,
+      ),
+    );
   });
 }

@@ -3,7 +3,7 @@ import type { Compliance } from '../../projections/compliance.ts';
 import { type ShipmentSummary, summariseShipment } from '../../projections/listing.ts';
 import { NOW, visibleAt } from '../../projections/unit.ts';
 import { ComplianceQueries } from '../../queries/compliance.ts';
-import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
+import { type AppDeps, type AppEnv, json, pageOf, requireRole } from '../context.ts';
 import { jsonOrCsv } from '../media.ts';
 import {
   decodeIdCursor,
@@ -88,7 +88,7 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     });
     const items = page.items.map((s) => shipmentView(s, complianceOf(s)));
     const last = page.items.at(-1);
-    const body = { items, nextCursor: page.more && last ? encodeCursor(last.shipmentId) : null };
+    const body = pageOf(c, items, page.more && last ? encodeCursor(last.shipmentId) : null);
     return jsonOrCsv(c, body, { columns: CSV_COLUMNS, records: items.map((item) => flatten(item)) });
   });
 

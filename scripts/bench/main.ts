@@ -8,6 +8,7 @@ import { startDynamoDBLocal } from '../../local/dynamodb-local.ts';
 import { benchCost, type CostSizes } from './cost.ts';
 import { benchFoldIsolated, type FoldSizes } from './fold.ts';
 import { benchIngest, type IngestSizes } from './ingest.ts';
+import { benchJvm, type JvmSizes } from './jvm.ts';
 import { benchQuery, type QuerySizes } from './query.ts';
 import { benchRebuild, type RebuildSizes } from './rebuild.ts';
 import { type BenchResult, formatTable, progress, reportOf, updateDoc, writeReport } from './report.ts';
@@ -20,6 +21,7 @@ export interface BenchSizes {
   query: QuerySizes;
   rebuild: RebuildSizes;
   storage: StorageSizes;
+  jvm: JvmSizes;
   fold: FoldSizes;
   coldstart: { samples: number };
 }
@@ -38,6 +40,7 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
     query: { small: 1_000, large: 10_000, samples: 30, asOfSamples: 5 },
     rebuild: { events: 5_000, segments: 4, repeats: 2 },
     storage: { warmupRounds: 5, rounds: 5, itemsPerRound: 200 },
+    jvm: { warmupEvents: 1_500, events: 1_500 },
     fold: { events: 200_000, repeats: 3 },
     coldstart: { samples: 3 },
   },
@@ -54,12 +57,13 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
     query: { small: 1_000, large: 100_000, samples: 50, asOfSamples: 10 },
     rebuild: { events: 100_000, segments: 4, repeats: 2 },
     storage: { warmupRounds: 20, rounds: 15, itemsPerRound: 300 },
+    jvm: { warmupEvents: 30_000, events: 9_000 },
     fold: { events: 1_000_000, repeats: 5 },
     coldstart: { samples: 10 },
   },
 };
 
-export const SUITES = ['ingest', 'cost', 'query', 'rebuild', 'storage', 'fold', 'coldstart'] as const;
+export const SUITES = ['ingest', 'cost', 'query', 'rebuild', 'storage', 'jvm', 'fold', 'coldstart'] as const;
 export type Suite = (typeof SUITES)[number];
 
 const RESULTS_PATH = fileURLToPath(new URL('../../bench/results.json', import.meta.url));
@@ -116,6 +120,8 @@ export async function runBench(
           withDynamo(options, (endpoint) => benchStorage(endpoint, sizes.storage)),
         ),
       );
+    if (suites.includes('jvm'))
+      collect(await timed('jvm', () => withDynamo(options, (endpoint) => benchJvm(endpoint, sizes.jvm))));
     // In a fresh process: in this one, after the other suites, `fold` read 15% and `fold.units` 30-50% slower.
     if (suites.includes('fold'))
       collect(await timed('fold', async () => ({ results: await benchFoldIsolated(sizes.fold), notes: [] })));

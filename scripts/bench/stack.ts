@@ -149,7 +149,7 @@ async function startFloor(endpoint: string, table: string): Promise<{ url: strin
   };
 }
 
-async function createFloorTable(client: DynamoDBClient, table: string): Promise<void> {
+export async function createFloorTable(client: DynamoDBClient, table: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: table,

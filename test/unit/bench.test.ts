@@ -37,6 +37,7 @@ const TINY: BenchSizes = {
   query: { small: 20, large: 200, samples: 3, asOfSamples: 2 },
   rebuild: { events: 200, segments: 2, repeats: 2 },
   storage: { warmupRounds: 1, rounds: 1, itemsPerRound: 20 },
+  jvm: { warmupEvents: 50, events: 50 },
   fold: { events: 1_000, repeats: 1 },
   coldstart: { samples: 1 },
 };
@@ -50,6 +51,8 @@ const REQUIRED = [
   'fold',
   'rebuild',
   'storage.unitWrites',
+  'jvm.pipeline',
+  'jvm.recorder.BatchExecuteStatement',
   'query.scaling',
   'coldstart.api.init',
   'coldstart.api.bytes',

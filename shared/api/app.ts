@@ -123,8 +123,27 @@ function problemResponse(problem: ProblemError, requestId: string | undefined): 
   });
 }
 
-/** An AWS SDK error (throttling, outage) is the backend's trouble, not a bug: answer 503, not 500. */
+/** Client faults that are the backend's passing trouble, not a mistake in our request. */
+const TRANSIENT_CLIENT_FAULTS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'LimitExceededException',
+]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+
+/**
+ * An outage, throttling or a network failure is the backend's trouble: answer 503, not 500. A request the
+ * service refused as invalid (a `ValidationException`, say) is a bug of ours and stays a 500.
+ */
 function isServiceError(error: unknown): boolean {
-  const e = error as { $metadata?: unknown; $fault?: unknown; code?: string };
-  return e.$metadata !== undefined || e.$fault !== undefined || e.code === 'ECONNREFUSED';
+  const e = error as { name?: string; $fault?: string; $retryable?: unknown; code?: string };
+  return (
+    e.$fault === 'server' ||
+    e.$retryable !== undefined ||
+    TRANSIENT_CLIENT_FAULTS.has(e.name ?? '') ||
+    e.name === 'TimeoutError' ||
+    NETWORK_CODES.has(e.code ?? '')
+  );
 }

@@ -62,20 +62,25 @@ export const HistoryQuery = z.object({
   knownAt: QueryTime.optional(),
 });
 
-export const EventListQuery = z.object({
-  stream: z
-    .string()
-    .regex(
-      /^(provider|shipment|inventory|allocation|regulation|licence):[A-Za-z0-9._:-]{1,200}$/,
-      'must be a stream such as shipment:SH-1',
-    )
-    .optional(),
-  type: z.enum(EVENT_TYPES as [string, ...string[]]).optional(),
-  from: QueryTime.optional(),
-  to: QueryTime.optional(),
-  limit: Limit(500, 100),
-  cursor: z.string().max(1024).optional(),
-});
+export const EventListQuery = z
+  .object({
+    stream: z
+      .string()
+      .regex(
+        /^(provider|shipment|inventory|allocation|regulation|licence):[A-Za-z0-9._:-]{1,200}$/,
+        'must be a stream such as shipment:SH-1',
+      )
+      .optional(),
+    type: z.enum(EVENT_TYPES as [string, ...string[]]).optional(),
+    from: QueryTime.optional(),
+    to: QueryTime.optional(),
+    limit: Limit(500, 100),
+    cursor: z.string().max(1024).optional(),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, {
+    path: ['from'],
+    message: 'must not be after to',
+  });
 
 export const ProviderParam = Slug;
 export const IdParam = Identifier;

@@ -223,6 +223,8 @@ export class DynamoDBEventStore {
     const stats = await this.stats();
     const lower = options.cursor ?? (options.from ? timeSortKey(options.from, '') : '');
     const upper = options.to ? timeSortKey(options.to, '\uffff') : '\uffff';
+    // A cursor past `to` leaves nothing to list (and DynamoDB refuses a BETWEEN whose bounds are reversed).
+    if (lower > upper) return { items: [], nextCursor: null };
     const months = stats.months.filter((m) => m >= lower.slice(0, 7) && m <= upper.slice(0, 7)).sort();
     const items: StoredEvent[] = [];
     let lastKey: string | undefined;

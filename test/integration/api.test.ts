@@ -1087,6 +1087,20 @@ describe('internal errors', () => {
     expect(res.headers.get('retry-after')).not.toBeNull();
   });
 
+  it('answers 500, not 503, when the service refuses a request of ours as invalid: a bug is no outage', async () => {
+    const sdkError = Object.assign(new Error('Invalid KeyConditionExpression: secret'), {
+      name: 'ValidationException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const broken = appWithBrokenProjections(sdkError);
+
+    const res = await broken.request('/v1/availability?sku=H20', analyst);
+
+    const body = await problem(res, 500, 'internal');
+    expect(JSON.stringify(body)).not.toMatch(/secret|KeyCondition/);
+  });
+
   it('publishes nothing and leaks nothing when the event store cannot be read during ingest', async () => {
     class BrokenEvents extends DynamoDBEventStore {
       override async hashesOf(): Promise<Map<string, string>> {

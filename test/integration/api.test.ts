@@ -376,8 +376,55 @@ describe('content type and size', () => {
     },
   );
 
-  it.each(['application/json; charset=utf-8', 'Application/JSON'])('accepts %s', async (contentType) => {
-    expect((await post(dispatched(), { contentType })).status).toBe(202);
+  it.each(['application/json; charset=utf-8', 'Application/JSON', 'application/json;charset="UTF-8"'])(
+    'accepts %s',
+    async (contentType) => {
+      expect((await post(dispatched(), { contentType })).status).toBe(202);
+    },
+  );
+
+  it.each(['application/json; charset=iso-8859-1', 'application/json; charset=utf-16'])(
+    'answers 415 to %s, and publishes nothing',
+    async (contentType) => {
+      await problem(await post(dispatched(), { contentType }), 415, 'unsupported-media-type');
+      expect(bus.calls).toEqual([]);
+    },
+  );
+
+  it.each(['gzip', 'br'])(
+    'answers 415 to Content-Encoding: %s, naming the coding it takes',
+    async (coding) => {
+      const res = await app.request('/v1/events', {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${KEY.partner}`,
+          'Content-Type': 'application/json',
+          'Content-Encoding': coding,
+        },
+        body: JSON.stringify(dispatched()),
+      });
+      await problem(res, 415, 'unsupported-media-type');
+      expect(res.headers.get('accept-encoding')).toBe('identity');
+      expect(bus.calls).toEqual([]);
+    },
+  );
+
+  it('answers 400 to a body that is not UTF-8, rather than storing U+FFFD', async () => {
+    const json = JSON.stringify(dispatched({ eventId: unique('EV') }));
+    const at = json.indexOf('"destination":{') + '"destination":{'.length;
+    const bytes = Buffer.concat([
+      Buffer.from(json.slice(0, at), 'utf8'),
+      Buffer.from('"site":"caf\xe9\xff",', 'latin1'),
+      Buffer.from(json.slice(at), 'utf8'),
+    ]);
+    const res = await app.request('/v1/events', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
+      body: bytes,
+    });
+    const body = await problem(res, 400, 'malformed-json');
+    expect(body.detail).toMatch(/UTF-8/);
+    expect(bus.calls).toEqual([]);
   });
 
   it('answers 413 to a body over 1 MiB, before parsing it', async () => {

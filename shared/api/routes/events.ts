@@ -27,6 +27,9 @@ const view = ({ hash: _hash, ...event }: StoredEvent) => ({
   data: event.data,
 });
 
+/** JSON is UTF-8 (RFC 8259): bytes that are not are refused, never replaced by U+FFFD and stored. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post(
     '/v1/events',
@@ -35,6 +38,16 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/json\s*(;|$)/i.test(type)) {
         throw new ProblemError('unsupported-media-type', 415, 'Send the events as application/json.');
+      }
+      const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(type)?.[1];
+      if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+        throw new ProblemError('unsupported-media-type', 415, 'Send the events as JSON in UTF-8.');
+      }
+      const coding = c.req.header('content-encoding')?.trim();
+      if (coding && coding.toLowerCase() !== 'identity') {
+        throw new ProblemError('unsupported-media-type', 415, 'Send the body without a content coding.', {
+          headers: { 'Accept-Encoding': 'identity' },
+        });
       }
       return next();
     },
@@ -46,9 +59,15 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     }),
     async (c) => {
       const principal = c.get('principal');
+      let text: string;
+      try {
+        text = UTF8.decode(await c.req.arrayBuffer());
+      } catch {
+        throw new ProblemError('malformed-json', 400, 'The body is not valid UTF-8.');
+      }
       let body: unknown;
       try {
-        body = JSON.parse(await c.req.text());
+        body = JSON.parse(text);
       } catch {
         throw new ProblemError('malformed-json', 400, 'The body could not be parsed as JSON.');
       }

@@ -1,10 +1,13 @@
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { serve } from '@hono/node-server';
-import { createApp } from '../shared/api/app.ts';
+import { getRequestListener } from '@hono/node-server';
+import { createApp, problemResponse } from '../shared/api/app.ts';
+import { ProblemError } from '../shared/api/problem.ts';
 import { Authenticator } from '../shared/auth/authenticator.ts';
 import { DynamoDBKeyStore } from '../shared/auth/key-store.ts';
 import { newKeyRecord } from '../shared/auth/keys.ts';
@@ -156,9 +159,20 @@ async function assemble(
     },
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    s.once('error', reject);
+  const server = createServer(
+    getRequestListener(app.fetch, {
+      hostname: config.host,
+      // A request the adapter cannot turn into a URL (a backslash in the path, a malformed Host).
+      errorHandler: () =>
+        problemResponse(
+          new ProblemError('bad-request', 400, 'The request target or Host header is not valid.'),
+        ),
+    }),
+  );
+  server.on('clientError', answerClientError);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -182,4 +196,25 @@ async function assemble(
 async function ensureDir(path: string): Promise<string> {
   await mkdir(path, { recursive: true });
   return path;
+}
+
+/**
+ * What Node's HTTP parser refuses before any handler runs (headers over its limit, an unknown method, a
+ * broken request line) is answered as problem+json too, then the connection is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const problem = tooLarge
+    ? new ProblemError('headers-too-large', 431, 'The request headers are larger than this server takes.')
+    : new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.');
+  const body = JSON.stringify(problem.toBody());
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      'Content-Type: application/problem+json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -112,7 +112,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   return app;
 }
 
-function problemResponse(problem: ProblemError, requestId: string | undefined): Response {
+export function problemResponse(problem: ProblemError, requestId?: string): Response {
   return new Response(JSON.stringify(problem.toBody()), {
     status: problem.status,
     headers: {

@@ -10,6 +10,8 @@ export interface ProblemIssue {
 export const PROBLEM_TITLES = {
   validation: 'Your request is not valid',
   'malformed-json': 'The body is not valid JSON',
+  'bad-request': 'The request is not valid HTTP',
+  'headers-too-large': 'Request header fields too large',
   unauthorized: 'Missing or unknown API key',
   forbidden: 'This key may not do that',
   'not-found': 'Not found',

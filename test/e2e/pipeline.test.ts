@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -61,5 +62,32 @@ describe('the pipeline over HTTP', () => {
       await rt.get(`/v1/availability?sku=H20&provider=future-cloud&asOf=${encodeURIComponent(later)}`)
     ).json()) as Availability;
     expect(then.providers).toEqual([expect.objectContaining({ providerId: 'future-cloud', inTransit: 64 })]);
+  });
+
+  it.each([
+    ['a backslash in the path', 'GET /v1/events/\\ HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
+    ['a malformed Host', 'GET /v1/health HTTP/1.1\r\nHost: a b c\r\n\r\n', 400, 'bad-request'],
+    ['an unknown method', 'FOO /v1/health HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
+    [
+      'headers over the limit',
+      `GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+      'headers-too-large',
+    ],
+  ])('answers problem+json to a request the HTTP layer refuses: %s', async (_, raw, status, slug) => {
+    const { port, hostname } = new URL(rt.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.end(raw));
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('utf8');
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+    expect(JSON.parse(body)).toMatchObject({ type: `/problems/${slug}`, status });
   });
 });

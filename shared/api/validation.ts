@@ -30,10 +30,26 @@ function messageOf(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value' && issue.values.length > 1)
     return `must be one of: ${issue.values.join(', ')}`;
   if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return 'is required';
-  if (issue.code === 'invalid_type') return `must be ${article(issue.expected)}`;
-  return issue.message
-    .replace(/^Too small: expected (\w+) to have /, 'must have ')
-    .replace(/^Too big: expected (\w+) to have /, 'must have ');
+  if (issue.code === 'invalid_type')
+    return issue.message.startsWith('Invalid input') ? `must be ${article(issue.expected)}` : issue.message;
+  if (issue.code === 'too_small' || issue.code === 'too_big') return boundOf(issue);
+  return issue.message;
+}
+
+/** A bound in words: `must be at most 1000000`, `must have at least 1 item`, `must have at most 500 characters`. */
+function boundOf(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === 'too_small';
+  const limit = Number(small ? issue.minimum : issue.maximum);
+  const side =
+    issue.inclusive === false ? (small ? 'more than' : 'less than') : small ? 'at least' : 'at most';
+  const unit =
+    issue.origin === 'string'
+      ? 'character'
+      : issue.origin === 'array' || issue.origin === 'set'
+        ? 'item'
+        : undefined;
+  if (!unit) return `must be ${side} ${limit}`;
+  return `must have ${side} ${limit} ${unit}${limit === 1 ? '' : 's'}`;
 }
 
 const article = (expected: string): string =>

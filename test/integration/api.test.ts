@@ -167,7 +167,8 @@ async function problem(res: Response, status: number, slug: string): Promise<Pro
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   const text = await res.text();
-  expect(text).not.toMatch(/\bat .*:\d+:\d+/);
+  // A stack frame: `at fn (/path/file.ts:12:34)`, `at file:///...:12:34`, `at node:internal/...:1:2`.
+  expect(text).not.toMatch(/\bat (?:[^\s"()]+ )*\(?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s"()]*:\d+:\d+/);
   expect(text).not.toMatch(/node_modules|\.ts\b|Error:/);
   const body = JSON.parse(text) as ProblemBody;
   expect(body).toMatchObject({
@@ -634,6 +635,40 @@ describe('validation', () => {
     const body = await problem(await post(dispatched({ quantity })), 400, 'validation');
 
     expect(paths(body)).toEqual([[undefined, 'data.quantity']]);
+  });
+
+  it.each([
+    [0, 'must be at least 1'],
+    [1_000_001, 'must be at most 1000000'],
+    [1.5, 'must be an integer'],
+  ])('says what is wrong with quantity %j in words: %s', async (quantity, message) => {
+    const body = await problem(await post(dispatched({ quantity })), 400, 'validation');
+
+    expect(body.errors).toEqual([{ path: 'data.quantity', message }]);
+  });
+
+  it('says how many characters and items a field may have', async () => {
+    const regulation = {
+      type: 'regulation.issued',
+      occurredAt: '2025-04-09T00:00:00Z',
+      data: {
+        regulationId: 'R-1',
+        authority: 'US-BIS',
+        jurisdiction: 'US',
+        direction: 'export',
+        title: 'x'.repeat(501),
+        policy: 'licence-required',
+        skus: [],
+        destinations: ['CN'],
+        effectiveFrom: '2025-04-09T00:00:00Z',
+      },
+    };
+    const body = await problem(await post(regulation), 400, 'validation');
+
+    expect(body.errors).toEqual([
+      { path: 'data.title', message: 'must have at most 500 characters' },
+      { path: 'data.skus', message: 'must have at least 1 item' },
+    ]);
   });
 
   it.each(['CN-GACC', 'GACC', 'MOFCOM', 'China Customs', 'HK-C&ED'])(

@@ -20,6 +20,8 @@ export const MAX_EVENT_BYTES = 64 * 1024;
 
 export interface IngestDeps {
   hashesOf(eventIds: readonly string[]): Promise<Map<string, string>>;
+  /** Events this process handed to the bus lately, which the store may not hold yet. */
+  recent?: RecentlyAccepted;
   getUnit(stream: string): Promise<StoredUnit | undefined>;
   publish(entries: ReturnType<typeof toBusEntry>[]): Promise<PublishResult>;
   newId: IdGenerator;
@@ -146,13 +148,26 @@ export async function ingest(
   });
   const supplied = events.flatMap((e) => (e.eventId ? [e.eventId] : []));
   const recorded = supplied.length > 0 ? await deps.hashesOf(supplied) : new Map<string, string>();
+  // Accepted moments ago and still on its way to the store: as much a conflict as a recorded one.
+  const inFlight =
+    deps.recent?.hashesOf(
+      supplied.filter((id) => !recorded.has(id)),
+      now,
+    ) ?? new Map<string, string>();
   accepted.forEach((event, index) => {
     const existing = recorded.get(event.eventId);
+    const pending = inFlight.get(event.eventId);
     if (existing !== undefined && existing !== hashes[index])
       conflicts.push({
         ...at(index),
         path: 'eventId',
         message: 'was already recorded with different content',
+      });
+    else if (pending !== undefined && pending !== hashes[index])
+      conflicts.push({
+        ...at(index),
+        path: 'eventId',
+        message: 'was already accepted with different content',
       });
   });
   if (conflicts.length > 0) {
@@ -166,12 +181,21 @@ export async function ingest(
     );
   }
 
+  // The bus already holds what was recorded or accepted with this content: a resend changes nothing.
   const toSend = accepted.filter(
-    (event, index) => firstIndex.get(event.eventId) === index && !recorded.has(event.eventId),
+    (event, index) =>
+      firstIndex.get(event.eventId) === index && !recorded.has(event.eventId) && !inFlight.has(event.eventId),
   );
   const result =
     toSend.length > 0 ? await deps.publish(toSend.map((e) => toBusEntry(e, deps.busName))) : undefined;
   const failedIds = new Map((result?.failed ?? []).map((f) => [toSend[f.index]?.eventId, f]));
+  const hashOf = new Map(accepted.map((event, index) => [event.eventId, hashes[index] as string]));
+  deps.recent?.remember(
+    toSend.flatMap((e) =>
+      failedIds.has(e.eventId) ? [] : [[e.eventId, hashOf.get(e.eventId) as string] as const],
+    ),
+    now,
+  );
   const receipts: Receipt[] = [];
   const failed: FailedEntry[] = [];
   accepted.forEach((event, index) => {
@@ -254,6 +278,45 @@ async function ownerFromProjection(deps: IngestDeps, stream: string): Promise<st
     if (event.type === 'allocation.created') return event.data.providerId;
   }
   return undefined;
+}
+
+/**
+ * The content hashes of the events this process handed to the bus lately, newest kept, so that a second
+ * copy of an `eventId` with other content is refused at once (409) while the first is still on its way to
+ * the store, rather than accepted and rejected later. Per process: the local runtime sees every request; a
+ * Lambda instance sees those it served, and the recorder still settles the rest.
+ */
+export class RecentlyAccepted {
+  private readonly entries = new Map<string, { hash: string; at: number }>();
+
+  /**
+   * @param ttlMs how long an acceptance counts: long enough to cover the way to the store, short enough
+   *   that an event stuck there (in a dead-letter queue, say) may be sent again and go through.
+   */
+  constructor(
+    private readonly capacity = 100_000,
+    private readonly ttlMs = 10 * 60_000,
+  ) {}
+
+  hashesOf(eventIds: readonly string[], now: Date): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const id of eventIds) {
+      const entry = this.entries.get(id);
+      if (entry && now.getTime() - entry.at < this.ttlMs) found.set(id, entry.hash);
+    }
+    return found;
+  }
+
+  /** The first content accepted for an id stays, while it counts: it is the one the recorder will keep. */
+  remember(accepted: readonly (readonly [string, string])[], now: Date): void {
+    for (const [id, hash] of accepted) {
+      const entry = this.entries.get(id);
+      if (entry && now.getTime() - entry.at < this.ttlMs) continue;
+      this.entries.delete(id);
+      this.entries.set(id, { hash, at: now.getTime() });
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    }
+  }
 }
 
 /** Whether a parsed JSON value nests objects or arrays more than `max` deep; iterative, so any depth is safe. */

@@ -809,6 +809,33 @@ describe('conflicts and idempotency', () => {
     expect(bus.calls).toEqual([]);
   });
 
+  it('answers 409 to an eventId accepted moments ago with other content, before the store has it', async () => {
+    const original = dispatched({ eventId: unique('EV') });
+    expect((await post(original)).status).toBe(202);
+
+    const body = await problem(
+      await post({ ...original, data: { ...original.data, quantity: 1 } }),
+      409,
+      'conflict',
+    );
+    expect(body.errors).toEqual([
+      { path: 'eventId', message: 'was already accepted with different content' },
+    ]);
+    // Another partner's copy of the same content is other content too.
+    await problem(await post(original, { key: KEY.shipper }), 409, 'conflict');
+    expect(bus.published.map((e) => e.eventId)).toEqual([original.eventId]);
+  });
+
+  it('acknowledges a resend of an event accepted moments ago, without publishing it again', async () => {
+    const original = dispatched({ eventId: unique('EV') });
+    expect((await post(original)).status).toBe(202);
+
+    const again = await post(original);
+
+    expect(again.status).toBe(202);
+    expect(bus.published.map((e) => e.eventId)).toEqual([original.eventId]);
+  });
+
   it('gives a receipt for each copy of an event repeated in a batch, and publishes it once', async () => {
     const event = dispatched({ eventId: unique('EV') });
 

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { compareEvents } from '../../events/catalogue.ts';
 import type { StoredEvent } from '../../store/event-item.ts';
 import { type AppDeps, type AppEnv, json, pageOf, requireRole } from '../context.ts';
-import { eventsOf, ingest, validateAll } from '../ingest.ts';
+import { eventsOf, ingest, RecentlyAccepted, validateAll } from '../ingest.ts';
 import {
   decodeCursor,
   EventListQuery,
@@ -31,6 +31,7 @@ const view = ({ hash: _hash, ...event }: StoredEvent) => ({
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  const recent = new RecentlyAccepted();
   app.post(
     '/v1/events',
     (c, next) => {
@@ -76,6 +77,7 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       const result = await ingest(
         {
           hashesOf: (ids) => deps.events.hashesOf(ids),
+          recent,
           getUnit: (stream) => deps.projections.getUnit(stream),
           publish: (entries) => deps.publisher.publish(entries),
           newId: deps.newId,

@@ -186,16 +186,24 @@ export async function ingest(
     (event, index) =>
       firstIndex.get(event.eventId) === index && !recorded.has(event.eventId) && !inFlight.has(event.eventId),
   );
-  const result =
-    toSend.length > 0 ? await deps.publish(toSend.map((e) => toBusEntry(e, deps.busName))) : undefined;
-  const failedIds = new Map((result?.failed ?? []).map((f) => [toSend[f.index]?.eventId, f]));
+  // Claimed before the bus is asked, in the same turn as the check above, so that of two requests racing
+  // with one id in this process the second sees the first; given back for what the bus did not take.
   const hashOf = new Map(accepted.map((event, index) => [event.eventId, hashes[index] as string]));
-  deps.recent?.remember(
-    toSend.flatMap((e) =>
-      failedIds.has(e.eventId) ? [] : [[e.eventId, hashOf.get(e.eventId) as string] as const],
-    ),
-    now,
-  );
+  const claimed =
+    deps.recent?.claim(
+      toSend.map((e) => [e.eventId, hashOf.get(e.eventId) as string] as const),
+      now,
+    ) ?? [];
+  let result: PublishResult | undefined;
+  try {
+    result =
+      toSend.length > 0 ? await deps.publish(toSend.map((e) => toBusEntry(e, deps.busName))) : undefined;
+  } catch (error) {
+    deps.recent?.release(claimed);
+    throw error;
+  }
+  const failedIds = new Map((result?.failed ?? []).map((f) => [toSend[f.index]?.eventId, f]));
+  deps.recent?.release(claimed.filter((id) => failedIds.has(id)));
   const receipts: Receipt[] = [];
   const failed: FailedEntry[] = [];
   accepted.forEach((event, index) => {
@@ -307,15 +315,26 @@ export class RecentlyAccepted {
     return found;
   }
 
-  /** The first content accepted for an id stays, while it counts: it is the one the recorder will keep. */
-  remember(accepted: readonly (readonly [string, string])[], now: Date): void {
+  /**
+   * Notes the content about to be handed to the bus, for the ids no live entry holds (the first content
+   * stays: it is the one the recorder will keep). Returns the ids it claimed.
+   */
+  claim(accepted: readonly (readonly [string, string])[], now: Date): string[] {
+    const claimed: string[] = [];
     for (const [id, hash] of accepted) {
       const entry = this.entries.get(id);
       if (entry && now.getTime() - entry.at < this.ttlMs) continue;
       this.entries.delete(id);
       this.entries.set(id, { hash, at: now.getTime() });
+      claimed.push(id);
       if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
     }
+    return claimed;
+  }
+
+  /** Gives back claims the bus did not take. */
+  release(ids: readonly string[]): void {
+    for (const id of ids) this.entries.delete(id);
   }
 }
 

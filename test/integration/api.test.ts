@@ -826,6 +826,17 @@ describe('conflicts and idempotency', () => {
     expect(bus.published.map((e) => e.eventId)).toEqual([original.eventId]);
   });
 
+  it('accepts one of two copies of an eventId with other content raced in at once, refusing the other', async () => {
+    const original = dispatched({ eventId: unique('EV') });
+    const statuses = await Promise.all([
+      post(original).then((r) => r.status),
+      post({ ...original, data: { ...original.data, quantity: 1 } }).then((r) => r.status),
+    ]);
+
+    expect(statuses.sort()).toEqual([202, 409]);
+    expect(bus.published.map((e) => e.eventId)).toEqual([original.eventId]);
+  });
+
   it('acknowledges a resend of an event accepted moments ago, without publishing it again', async () => {
     const original = dispatched({ eventId: unique('EV') });
     expect((await post(original)).status).toBe(202);
@@ -900,9 +911,10 @@ describe('accepting events', () => {
 
   it('answers 503 with accepted and failed lists when the bus refuses some events', async () => {
     const ids = [unique('EV'), unique('EV'), unique('EV')];
+    const batch = { events: ids.map((eventId) => dispatched({ eventId })) };
     bus.failing = new Set([1]);
 
-    const res = await post({ events: ids.map((eventId) => dispatched({ eventId })) });
+    const res = await post(batch);
 
     const body = await problem(res, 503, 'bus-unavailable');
     expect(res.headers.get('retry-after')).not.toBeNull();
@@ -912,6 +924,11 @@ describe('accepting events', () => {
     ]);
     expect(body.failed).toEqual([expect.objectContaining({ index: 1, eventId: ids[1] })]);
     expect(JSON.stringify(body)).not.toContain('Rate exceeded');
+
+    // Resent whole, only the refused event goes to the bus again: the others are on their way.
+    bus.failing = new Set();
+    expect((await post(batch)).status).toBe(202);
+    expect(bus.calls.at(-1)?.map((e) => JSON.parse(e.Detail).eventId)).toEqual([ids[1]]);
   });
 
   it('reports failures by their index in the request, not in what was published', async () => {

@@ -126,12 +126,13 @@ async function pipelineDriver(
       await events.recordAll(batch);
       await events.countRecorded(batch.length, batch.at(-1)?.recordedAt as string);
     }
-    for (let read = 0; read < to - from; ) {
+    // Until a read comes back empty: the stream then holds nothing more (stats items' records included).
+    for (;;) {
       meter.phase = 'poller';
       const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_READ }));
       iterator = out.NextShardIterator as string;
       const records = out.Records ?? [];
-      read += records.length;
+      if (records.length === 0) break;
       const batch = records.flatMap((r) => eventOfRecord(r as Parameters<typeof eventOfRecord>[0]) ?? []);
       meter.phase = 'projector';
       if (batch.length > 0) await projectEvents(projections, batch);

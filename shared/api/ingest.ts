@@ -150,13 +150,13 @@ export async function ingest(
   const recorded = supplied.length > 0 ? await deps.hashesOf(supplied) : new Map<string, string>();
   // Accepted moments ago and still on its way to the store: as much a conflict as a recorded one.
   const inFlight =
-    deps.recent?.hashesOf(
+    deps.recent?.lookup(
       supplied.filter((id) => !recorded.has(id)),
       now,
-    ) ?? new Map<string, string>();
+    ) ?? new Map<string, { hash: string; onBus: boolean }>();
   accepted.forEach((event, index) => {
     const existing = recorded.get(event.eventId);
-    const pending = inFlight.get(event.eventId);
+    const pending = inFlight.get(event.eventId)?.hash;
     if (existing !== undefined && existing !== hashes[index])
       conflicts.push({
         ...at(index),
@@ -181,29 +181,35 @@ export async function ingest(
     );
   }
 
-  // The bus already holds what was recorded or accepted with this content: a resend changes nothing.
+  // What the store or the bus already holds with this content is acknowledged, not sent again. A copy
+  // whose first is still being handed over is sent too: that handover may yet fail, and a 202 is a promise.
   const toSend = accepted.filter(
     (event, index) =>
-      firstIndex.get(event.eventId) === index && !recorded.has(event.eventId) && !inFlight.has(event.eventId),
+      firstIndex.get(event.eventId) === index &&
+      !recorded.has(event.eventId) &&
+      !inFlight.get(event.eventId)?.onBus,
   );
-  // Claimed before the bus is asked, in the same turn as the check above, so that of two requests racing
-  // with one id in this process the second sees the first; given back for what the bus did not take.
   const hashOf = new Map(accepted.map((event, index) => [event.eventId, hashes[index] as string]));
-  const claimed =
-    deps.recent?.claim(
-      toSend.map((e) => [e.eventId, hashOf.get(e.eventId) as string] as const),
-      now,
-    ) ?? [];
+  const sending = toSend.map((e) => [e.eventId, hashOf.get(e.eventId) as string] as const);
+  deps.recent?.claim(sending, now);
   let result: PublishResult | undefined;
   try {
     result =
       toSend.length > 0 ? await deps.publish(toSend.map((e) => toBusEntry(e, deps.busName))) : undefined;
   } catch (error) {
-    deps.recent?.release(claimed);
+    deps.recent?.settle(
+      [],
+      sending.map(([id]) => id),
+      now,
+    );
     throw error;
   }
   const failedIds = new Map((result?.failed ?? []).map((f) => [toSend[f.index]?.eventId, f]));
-  deps.recent?.release(claimed.filter((id) => failedIds.has(id)));
+  deps.recent?.settle(
+    sending.filter(([id]) => !failedIds.has(id)),
+    [...failedIds.keys()].filter((id): id is string => id !== undefined),
+    now,
+  );
   const receipts: Receipt[] = [];
   const failed: FailedEntry[] = [];
   accepted.forEach((event, index) => {
@@ -289,13 +295,13 @@ async function ownerFromProjection(deps: IngestDeps, stream: string): Promise<st
 }
 
 /**
- * The content hashes of the events this process handed to the bus lately, newest kept, so that a second
- * copy of an `eventId` with other content is refused at once (409) while the first is still on its way to
- * the store, rather than accepted and rejected later. Per process: the local runtime sees every request; a
- * Lambda instance sees those it served, and the recorder still settles the rest.
+ * The content hashes of the events this process handed to the bus lately, so that a second copy of an
+ * `eventId` with other content is refused at once (409) while the first is still on its way to the store,
+ * rather than accepted and rejected later. Per process: the local runtime sees every request; a Lambda
+ * instance sees those it served, and the recorder still settles the rest.
  */
 export class RecentlyAccepted {
-  private readonly entries = new Map<string, { hash: string; at: number }>();
+  private readonly entries = new Map<string, { hash: string; at: number; onBus: boolean }>();
 
   /**
    * @param ttlMs how long an acceptance counts: long enough to cover the way to the store, short enough
@@ -306,35 +312,43 @@ export class RecentlyAccepted {
     private readonly ttlMs = 10 * 60_000,
   ) {}
 
-  hashesOf(eventIds: readonly string[], now: Date): Map<string, string> {
-    const found = new Map<string, string>();
+  /** The live entries of these ids: their hash, and whether the bus has taken the event yet. */
+  lookup(eventIds: readonly string[], now: Date): Map<string, { hash: string; onBus: boolean }> {
+    const found = new Map<string, { hash: string; onBus: boolean }>();
     for (const id of eventIds) {
       const entry = this.entries.get(id);
-      if (entry && now.getTime() - entry.at < this.ttlMs) found.set(id, entry.hash);
+      if (entry && now.getTime() - entry.at < this.ttlMs) found.set(id, entry);
     }
     return found;
   }
 
   /**
-   * Notes the content about to be handed to the bus, for the ids no live entry holds (the first content
-   * stays: it is the one the recorder will keep). Returns the ids it claimed.
+   * Notes content about to be handed to the bus, for the ids no live entry holds: the first content stays,
+   * as the recorder will keep it. Called in the same turn as the lookup, so that of two requests racing
+   * with one id in this process the second sees the first.
    */
-  claim(accepted: readonly (readonly [string, string])[], now: Date): string[] {
-    const claimed: string[] = [];
-    for (const [id, hash] of accepted) {
+  claim(events: readonly (readonly [string, string])[], now: Date): void {
+    for (const [id, hash] of events) {
       const entry = this.entries.get(id);
       if (entry && now.getTime() - entry.at < this.ttlMs) continue;
-      this.entries.delete(id);
-      this.entries.set(id, { hash, at: now.getTime() });
-      claimed.push(id);
-      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+      this.set(id, { hash, at: now.getTime(), onBus: false });
     }
-    return claimed;
   }
 
-  /** Gives back claims the bus did not take. */
-  release(ids: readonly string[]): void {
-    for (const id of ids) this.entries.delete(id);
+  /** What the bus took is on it for good; a claim on what it refused is given back, unless the bus has it. */
+  settle(sent: readonly (readonly [string, string])[], refused: readonly string[], now: Date): void {
+    for (const [id, hash] of sent) {
+      const entry = this.entries.get(id);
+      if (entry?.hash === hash) entry.onBus = true;
+      else if (!entry) this.set(id, { hash, at: now.getTime(), onBus: true });
+    }
+    for (const id of refused) if (this.entries.get(id)?.onBus === false) this.entries.delete(id);
+  }
+
+  private set(id: string, entry: { hash: string; at: number; onBus: boolean }): void {
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 }
 

@@ -837,6 +837,42 @@ describe('conflicts and idempotency', () => {
     expect(bus.published.map((e) => e.eventId)).toEqual([original.eventId]);
   });
 
+  it('sends a resend again while the first copy is still being handed over: that handover may fail', async () => {
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const calls: string[][] = [];
+    const slowThenFailing = {
+      async publish(entries: BusEntry[]): Promise<PublishResult> {
+        calls.push(entries.map((e) => JSON.parse(e.Detail).eventId));
+        if (calls.length > 1) return { accepted: entries.map((_, i) => i), failed: [] };
+        await gate;
+        return {
+          accepted: [],
+          failed: [{ index: 0, code: 'ThrottlingException', message: 'Rate exceeded' }],
+        };
+      },
+    };
+    const flaky = createApp({ ...deps, publisher: slowThenFailing });
+    const send = (body: EventBody) =>
+      flaky.request('/v1/events', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const original = dispatched({ eventId: unique('EV') });
+
+    const first = send(original);
+    while (calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    const second = await send(original);
+    openGate();
+
+    expect(second.status).toBe(202);
+    expect((await first).status).toBe(503);
+    expect(calls).toEqual([[original.eventId], [original.eventId]]);
+  });
+
   it('acknowledges a resend of an event accepted moments ago, without publishing it again', async () => {
     const original = dispatched({ eventId: unique('EV') });
     expect((await post(original)).status).toBe(202);

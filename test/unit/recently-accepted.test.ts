@@ -2,41 +2,54 @@ import { describe, expect, it } from 'vitest';
 import { RecentlyAccepted } from '../../shared/api/ingest.ts';
 
 const at = (seconds: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, seconds));
+const hashes = (recent: RecentlyAccepted, ids: string[], now: Date) =>
+  new Map([...recent.lookup(ids, now)].map(([id, entry]) => [id, entry.hash]));
 
 describe('RecentlyAccepted', () => {
-  it('keeps the first content accepted for an id, while it counts', () => {
+  it('keeps the first content claimed for an id, while it counts', () => {
     const recent = new RecentlyAccepted(10, 60_000);
     recent.claim([['E1', 'first']], at(0));
     recent.claim([['E1', 'second']], at(1));
 
-    expect(recent.hashesOf(['E1', 'E2'], at(2))).toEqual(new Map([['E1', 'first']]));
+    expect(hashes(recent, ['E1', 'E2'], at(2))).toEqual(new Map([['E1', 'first']]));
   });
 
   it('forgets an acceptance after its time, so the id may be accepted again', () => {
     const recent = new RecentlyAccepted(10, 60_000);
     recent.claim([['E1', 'first']], at(0));
 
-    expect(recent.hashesOf(['E1'], at(59)).get('E1')).toBe('first');
-    expect(recent.hashesOf(['E1'], at(60)).size).toBe(0);
+    expect(hashes(recent, ['E1'], at(59)).get('E1')).toBe('first');
+    expect(recent.lookup(['E1'], at(60)).size).toBe(0);
     recent.claim([['E1', 'second']], at(60));
-    expect(recent.hashesOf(['E1'], at(61)).get('E1')).toBe('second');
+    expect(hashes(recent, ['E1'], at(61)).get('E1')).toBe('second');
   });
 
-  it('claims only the ids no live entry holds, and gives claims back', () => {
+  it('marks what the bus took, and gives back a claim on what it refused', () => {
     const recent = new RecentlyAccepted(10, 60_000);
-    expect(recent.claim([['E1', 'a']], at(0))).toEqual(['E1']);
-    expect(
-      recent.claim(
-        [
-          ['E1', 'b'],
-          ['E2', 'c'],
-        ],
-        at(1),
-      ),
-    ).toEqual(['E2']);
-    recent.release(['E2']);
+    recent.claim(
+      [
+        ['E1', 'a'],
+        ['E2', 'b'],
+      ],
+      at(0),
+    );
+    expect(recent.lookup(['E1'], at(0)).get('E1')?.onBus).toBe(false);
 
-    expect(recent.hashesOf(['E1', 'E2'], at(2))).toEqual(new Map([['E1', 'a']]));
+    recent.settle([['E1', 'a']], ['E2'], at(1));
+
+    const found = recent.lookup(['E1', 'E2'], at(2));
+    expect([...found.keys()]).toEqual(['E1']);
+    expect(found.get('E1')).toMatchObject({ hash: 'a', onBus: true });
+  });
+
+  it('keeps an event another request put on the bus, though its own claim was refused', () => {
+    const recent = new RecentlyAccepted(10, 60_000);
+    recent.claim([['E1', 'a']], at(0));
+    // A second copy of the same content, sent meanwhile, got through; the first handover then failed.
+    recent.settle([['E1', 'a']], [], at(1));
+    recent.settle([], ['E1'], at(2));
+
+    expect(recent.lookup(['E1'], at(3)).get('E1')).toMatchObject({ hash: 'a', onBus: true });
   });
 
   it('holds at most its capacity, dropping the oldest first', () => {
@@ -50,6 +63,6 @@ describe('RecentlyAccepted', () => {
       at(0),
     );
 
-    expect([...recent.hashesOf(['E1', 'E2', 'E3'], at(1)).keys()]).toEqual(['E2', 'E3']);
+    expect([...recent.lookup(['E1', 'E2', 'E3'], at(1)).keys()]).toEqual(['E2', 'E3']);
   });
 });

@@ -57,7 +57,7 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
     query: { small: 1_000, large: 100_000, samples: 50, asOfSamples: 10 },
     rebuild: { events: 100_000, segments: 4, repeats: 2 },
     storage: { warmupRounds: 20, rounds: 15, itemsPerRound: 300 },
-    jvm: { warmupEvents: 30_000, events: 9_000 },
+    jvm: { warmupEvents: 12_000, events: 6_000 },
     fold: { events: 1_000_000, repeats: 5 },
     coldstart: { samples: 10 },
   },

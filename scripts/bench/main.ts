@@ -40,7 +40,7 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
     query: { small: 1_000, large: 10_000, samples: 30, asOfSamples: 5 },
     rebuild: { events: 5_000, segments: 4, repeats: 2 },
     storage: { warmupRounds: 5, rounds: 5, itemsPerRound: 200 },
-    jvm: { warmupEvents: 1_500, events: 1_500 },
+    jvm: { warmupEvents: 800, events: 800 },
     fold: { events: 200_000, repeats: 3 },
     coldstart: { samples: 3 },
   },

@@ -53,6 +53,21 @@ const HISTORY: RecordedEvent[] = [
   event('shipment.dispatched', '2025-03-03T00:00:00Z', shipment('SH-B', 'baidu-ai', 64)),
   event('shipment.cancelled', '2025-03-09T00:00:00Z', { shipmentId: 'SH-B', disposition: 'seized' }),
   event('shipment.dispatched', '2025-03-05T00:00:00Z', shipment('SH-C', 'baidu-ai', 128), LATE),
+  // A provider renamed twice; the last name was only learned of on the 12th.
+  ...(
+    [
+      ['2025-03-01T00:00:00Z', 'Alpha Old', EARLY],
+      ['2025-03-05T00:00:00Z', 'Alpha Cloud', EARLY],
+      ['2025-03-09T00:00:00Z', 'Alpha New', LATE],
+    ] as const
+  ).map(([at, name, known]) =>
+    event(
+      'provider.registered',
+      at,
+      { providerId: 'alpha-cloud', name, country: 'CN', kind: 'cloud' },
+      known,
+    ),
+  ),
   // Another SKU, which no H20 figure may include.
   event('inventory.adjusted', '2025-03-02T00:00:00Z', {
     providerId: 'baidu-ai',
@@ -217,6 +232,33 @@ describe('Accept: text/csv', () => {
   });
 });
 
+describe('a provider profile', () => {
+  it.each([
+    ['', 'Alpha New'],
+    ['?asOf=2025-03-03T00:00:00Z', 'Alpha Old'],
+    ['?asOf=2025-03-06T00:00:00Z', 'Alpha Cloud'],
+    ['?knownAt=2025-03-10T00:00:00Z', 'Alpha Cloud'],
+    ['?asOf=2025-03-10T00:00:00Z&knownAt=2025-03-12T00:00:00Z', 'Alpha New'],
+  ])('is named as it stood then%s: %s', async (query, name) => {
+    const profile = await ok(`/v1/providers/alpha-cloud/availability${query}`, S.ProviderAvailability);
+    expect(profile).toMatchObject({
+      providerId: 'alpha-cloud',
+      name,
+      country: 'CN',
+      kind: 'cloud',
+      skus: [],
+    });
+  });
+
+  it('has no name before it was registered', async () => {
+    const profile = await ok(
+      '/v1/providers/alpha-cloud/availability?asOf=2025-02-01T00:00:00Z',
+      S.ProviderAvailability,
+    );
+    expect(profile).not.toHaveProperty('name');
+  });
+});
+
 describe('the answers /openapi.json documents', () => {
   it('fit what the read routes answer', async () => {
     const shipment = await ok('/v1/shipments/SH-A', S.Shipment);
@@ -228,7 +270,13 @@ describe('the answers /openapi.json documents', () => {
     expect(provider.skus.map((row) => row.sku)).toEqual(['H20', 'H800']);
     const page = await ok('/v1/events?stream=shipment:SH-A', S.EventPage);
     expect(page.items).toHaveLength(5);
-    await ok('/v1/status', S.Status);
+    // Projected straight from the history, with no recorder count yet: what was projected was recorded.
+    const status = await ok('/v1/status', S.Status);
+    expect(status).toMatchObject({
+      eventsRecorded: HISTORY.length,
+      eventsProjected: HISTORY.length,
+      projectionLagMs: 0,
+    });
     expect(await ok('/v1/health', S.Health)).toEqual({ status: 'ok' });
   });
 });

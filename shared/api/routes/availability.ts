@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { toRow, totalsOf, zeroCounters } from '../../projections/counters.ts';
-import type { Horizon } from '../../projections/unit.ts';
+import { type Horizon, visibleAt } from '../../projections/unit.ts';
 import { AvailabilityQueries } from '../../queries/availability.ts';
 import { pointTimes } from '../../queries/history.ts';
 import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
@@ -102,9 +102,10 @@ export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     if (!profile && skus.length === 0) {
       throw new ProblemError('not-found', 404, `No events name provider ${providerId}.`);
     }
-    const registered = profile?.events
+    // The profile as it stood at asOf, as far as knownAt knew it (now, without either): the latest
+    // registration visible then, in the fold's order.
+    const registered = visibleAt(profile?.events ?? [], horizon ?? { asOf: now })
       .filter((e) => e.type === 'provider.registered')
-      .sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : 1))
       .at(-1);
     return json(c, {
       providerId,

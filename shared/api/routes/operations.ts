@@ -23,7 +23,9 @@ export function operationsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       projectionLagMs = Math.max(projectionLagMs, age(backlog.oldestAcceptedAt));
     if (backlog && !backlog.streamCaughtUp) projectionLagMs = Math.max(projectionLagMs, 1);
     return json(c, {
-      eventsRecorded: recorder.eventsRecorded,
+      // The recorder adds to its count after its writes land, and the projector may project those events
+      // first: an event projected was recorded, so the recorded count is never shown below the projected.
+      eventsRecorded: Math.max(recorder.eventsRecorded, projector.eventsProjected),
       eventsProjected: projector.eventsProjected,
       projectionLagMs,
       lastRecordedAt: recorder.lastRecordedAt ?? null,

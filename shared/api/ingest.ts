@@ -54,9 +54,18 @@ export function eventsOf(body: unknown): { raw: unknown[]; batch: boolean } {
       { path: '', message: 'must be an object' },
     ]);
   }
-  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
+  const flaw = shapeFlawOf(body, MAX_BODY_DEPTH);
+  if (flaw === 'too-deep') {
     throw validationProblem(`The body nests objects or arrays more than ${MAX_BODY_DEPTH} deep.`, [
       { path: '', message: `must not nest more than ${MAX_BODY_DEPTH} levels deep` },
+    ]);
+  }
+  if (flaw) {
+    throw validationProblem('The body holds text that cannot be written in UTF-8.', [
+      {
+        path: flaw.path,
+        message: 'must not hold an unpaired UTF-16 surrogate (an escape from \\ud800 to \\udfff)',
+      },
     ]);
   }
   if (!('events' in body)) return { raw: [body], batch: false };
@@ -352,14 +361,26 @@ export class RecentlyAccepted {
   }
 }
 
-/** Whether a parsed JSON value nests objects or arrays more than `max` deep; iterative, so any depth is safe. */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
+/** An unpaired surrogate: valid in a JSON escape, but no UTF-8 can write it, so no reader could take it back. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * What makes a parsed JSON body unfit to take, before any schema looks at it: nesting deeper than `max`
+ * (which would overflow the stack of every recursive walk), or a string or key with an unpaired surrogate
+ * (named by its dotted path from the body's root). Iterative, so any depth is safe.
+ */
+export function shapeFlawOf(value: unknown, max: number): 'too-deep' | { path: string } | undefined {
+  const stack: [unknown, number, string][] = [[value, 1, '']];
   for (let next = stack.pop(); next; next = stack.pop()) {
-    const [node, depth] = next;
+    const [node, depth, path] = next;
+    if (typeof node === 'string' && LONE_SURROGATE.test(node)) return { path };
     if (typeof node !== 'object' || node === null) continue;
-    if (depth > max) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    if (depth > max) return 'too-deep';
+    for (const [key, child] of Object.entries(node)) {
+      const at = path ? `${path}.${key}` : key;
+      if (LONE_SURROGATE.test(key)) return { path: at };
+      stack.push([child, depth + 1, at]);
+    }
   }
-  return false;
+  return undefined;
 }

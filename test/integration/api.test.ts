@@ -516,6 +516,34 @@ describe('malformed bodies', () => {
     expect(bus.calls).toEqual([]);
   });
 
+  it.each([
+    [
+      'a value',
+      '{"type":"shipment.held","occurredAt":"2025-03-01T00:00:00Z","data":{"shipmentId":"S","authority":"US-CBP","reason":"lone \\ud800 x"}}',
+      'data.reason',
+    ],
+    [
+      'a low half alone',
+      '{"events":[{"type":"shipment.released","occurredAt":"2025-03-01T00:00:00Z","data":{"shipmentId":"\\udc00"}}]}',
+      'events.0.data.shipmentId',
+    ],
+    [
+      'a key',
+      '{"type":"shipment.released","occurredAt":"2025-03-01T00:00:00Z","data":{"shipmentId":"S","\\ud83d":1}}',
+      'data.\ud83d',
+    ],
+  ])('answers 400 to an unpaired surrogate escape in %s, naming where', async (_, raw, path) => {
+    const body = await problem(await post(null, { raw }), 400, 'validation');
+    expect(body.errors).toEqual([{ path, message: expect.stringContaining('surrogate') }]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('takes a surrogate pair written as escapes, as any other character', async () => {
+    const raw =
+      '{"type":"shipment.held","occurredAt":"2025-03-01T00:00:00Z","data":{"shipmentId":"S-PAIR","authority":"US-CBP","reason":"\\ud83d\\ude80 launch"}}';
+    expect((await post(null, { raw })).status).toBe(202);
+  });
+
   it('judges a body nested exactly to the limit on its fields, as any other', async () => {
     const raw = `{"type":"shipment.released","occurredAt":"2025-01-01T00:00:00Z","data":{"shipmentId":"D","x":${deep(30)}}}`;
     const body = await problem(await post(null, { raw }), 400, 'validation');

@@ -103,12 +103,14 @@ export function validateAll(raw: readonly unknown[], batch: boolean): DomainEven
   const issues: ProblemIssue[] = [];
   const events: DomainEvent[] = [];
   raw.forEach((candidate, index) => {
-    const parsed = EventInput.safeParse(candidate);
+    const parsed = EventInput.safeParse(candidate, { reportInput: true });
     if (parsed.success) events.push(parsed.data as DomainEvent);
     else {
       // Without a known type there is no schema for `data`, but the rest of the envelope can still be judged.
       const unknownType = parsed.error.issues.some((i) => i.path.length === 1 && i.path[0] === 'type');
-      const error = unknownType ? (EventEnvelope.safeParse(candidate).error ?? parsed.error) : parsed.error;
+      const error = unknownType
+        ? (EventEnvelope.safeParse(candidate, { reportInput: true }).error ?? parsed.error)
+        : parsed.error;
       issues.push(...issuesOf(error, batch ? index : undefined));
     }
   });

@@ -87,7 +87,7 @@ export const IdParam = Identifier;
 
 /** Parses query parameters or a path parameter, answering 400 with every issue. */
 export function parseParams<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
+  const parsed = schema.safeParse(input, { reportInput: true });
   if (!parsed.success)
     throw validationProblem('Some query parameters are not valid.', issuesOf(parsed.error));
   return parsed.data;
@@ -111,7 +111,7 @@ export function parseQuery<S extends z.ZodType>(schema: S, queries: Record<strin
 
 /** A path parameter checked against its schema; a problem names it. */
 export function parsePathParam<S extends z.ZodType>(schema: S, name: string, value: string): z.output<S> {
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { reportInput: true });
   if (!parsed.success)
     throw validationProblem(
       `The path parameter ${name} is not valid.`,

@@ -24,6 +24,13 @@ export function issuesOf(
 export const pathOf = (path: readonly PropertyKey[]): string => path.map(String).join('.');
 
 function messageOf(issue: z.core.$ZodIssue): string {
+  // Parsed with `reportInput`, a field that is absent says so, whatever message its schema carries.
+  if (
+    (issue.code === 'invalid_type' || issue.code === 'invalid_value') &&
+    'input' in issue &&
+    issue.input === undefined
+  )
+    return 'is required';
   if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
     return `must be one of: ${issue.options.join(', ')}`;
   }

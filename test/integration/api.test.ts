@@ -759,10 +759,10 @@ describe('validation', () => {
   });
 
   it('still lists every issue of the envelope when the type is unknown or missing', async () => {
-    expect(paths(await problem(await post({}), 400, 'validation'))).toEqual([
-      [undefined, 'type'],
-      [undefined, 'occurredAt'],
-      [undefined, 'data'],
+    expect((await problem(await post({}), 400, 'validation')).errors).toEqual([
+      { path: 'type', message: 'is required' },
+      { path: 'occurredAt', message: 'is required' },
+      { path: 'data', message: 'is required' },
     ]);
     const batch = {
       events: [dispatched(), { eventId: 'has space', type: 'nope', occurredAt: '2025-03-02' }],

@@ -8,7 +8,11 @@ export function issuesOf(
   prefix: readonly PropertyKey[] = [],
 ): ProblemIssue[] {
   const issues: ProblemIssue[] = [];
+  // A value of the wrong type fails its schema's other checks too (an empty string "must have at least 1
+  // character" where an array was due): the type is the one issue worth saying.
+  const mistyped = new Set(error.issues.filter((i) => i.code === 'invalid_type').map((i) => pathOf(i.path)));
   for (const issue of error.issues) {
+    if (issue.code !== 'invalid_type' && mistyped.has(pathOf(issue.path))) continue;
     const at = [...prefix, ...issue.path];
     const base = index === undefined ? {} : { index };
     if (issue.code === 'unrecognized_keys') {

@@ -7,15 +7,16 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
-import { contentHash } from '../../shared/events/fingerprint.ts';
+import { busEnvelopeOf, toBusEntry } from '../../shared/bus/envelope.ts';
 import { projectEvents } from '../../shared/projector/projector.ts';
 import { eventOfRecord } from '../../shared/projector/stream-records.ts';
+import { type Delivery, recordDeliveries } from '../../shared/recorder/recorder.ts';
 import { ensureTables } from '../../shared/store/create-tables.ts';
 import { createDynamoClient } from '../../shared/store/dynamo.ts';
 import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
 import { DynamoDBProjectionStore } from '../../shared/store/projection-store.ts';
 import { tableNamesFor } from '../../shared/store/tables.ts';
-import { recordedEventAt } from './events.ts';
+import { eventAt, recordedEventAt } from './events.ts';
 import { type BenchResult, result } from './report.ts';
 import { createFloorTable } from './stack.ts';
 
@@ -32,7 +33,7 @@ const STREAM_READ = 1000;
 
 /**
  * Where DynamoDB Local's CPU goes per event, by DynamoDB operation: the JVM's CPU time (all its threads,
- * from `/proc/<pid>/task/* /schedstat`) read around each call of the recorder's store and the projector,
+ * from `/proc/<pid>/task/* /schedstat`) read around each call of the recorder and the projector,
  * driven one batch at a time so that calls barely overlap (the CPU of overlapping calls is shared among
  * them), against the JVM's CPU per `PutItem` of the floor. Linux only; elsewhere it reports nothing.
  */
@@ -96,7 +97,7 @@ export async function benchJvm(
   }
 }
 
-/** Records events k in [from, to) as the recorder does, then projects them as the stream poller hands them over. */
+/** Records events k in [from, to) with the recorder, as the bus delivers them, then projects them as the stream poller hands them over. */
 async function pipelineDriver(
   client: DynamoDBClient,
   streams: DynamoDBStreamsClient,
@@ -117,14 +118,15 @@ async function pipelineDriver(
   return async (from, to) => {
     meter.phase = 'recorder';
     for (let k = from; k < to; k += RECORDER_BATCH) {
-      const batch = [];
+      const deliveries: Delivery[] = [];
       for (let j = k; j < Math.min(to, k + RECORDER_BATCH); j++) {
-        const event = recordedEventAt(j, 'J');
-        batch.push({ ...event, hash: contentHash(event) });
+        const event = { ...eventAt(j, 'J'), source: 'bench', acceptedAt: new Date().toISOString() };
+        const envelope = busEnvelopeOf(toBusEntry(event), `J-${j}`, event.acceptedAt);
+        deliveries.push({ messageId: `J-${j}`, body: JSON.stringify(envelope) });
       }
-      await events.noteMonths(batch.map((e) => e.occurredAt));
-      await events.recordAll(batch);
-      await events.countRecorded(batch.length, batch.at(-1)?.recordedAt as string);
+      const { batchItemFailures } = await recordDeliveries({ store: events }, deliveries);
+      if (batchItemFailures.length > 0)
+        throw new Error(`the recorder failed ${batchItemFailures.length} events`);
     }
     // Until a read comes back empty: the stream then holds nothing more (stats items' records included).
     for (;;) {

@@ -43,6 +43,21 @@ export interface BusEnvelope {
   detail: unknown;
 }
 
+/** The envelope EventBridge wraps around an entry it took, with the id and time it gave it. */
+export function busEnvelopeOf(entry: BusEntry, id: string, time: string): BusEnvelope {
+  return {
+    version: '0',
+    id,
+    'detail-type': entry.DetailType,
+    source: entry.Source,
+    account: '000000000000',
+    time,
+    region: 'local',
+    resources: [],
+    detail: JSON.parse(entry.Detail),
+  };
+}
+
 const Detail = z.object({
   eventId: Identifier,
   source: Slug,

@@ -4,7 +4,7 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import type { Delivery } from '../recorder/recorder.ts';
 import { type Clock, type IdGenerator, sleep, systemClock, ulidGenerator } from '../util/clock.ts';
 import { errorFields, type Logger } from '../util/logger.ts';
-import type { BusEntry, BusEnvelope } from './envelope.ts';
+import { type BusEntry, type BusEnvelope, busEnvelopeOf } from './envelope.ts';
 import { matchesPattern } from './pattern-matcher.ts';
 import { entrySize, PUT_EVENTS_MAX_BYTES, type PutEventsResultEntry } from './publisher.ts';
 import { RECORDER_DELIVERY, type RouteDefinition } from './routes.ts';
@@ -394,17 +394,7 @@ export class LocalBus {
 }
 
 function envelopeOf(record: JournalRecord): BusEnvelope {
-  return {
-    version: '0',
-    id: record.id,
-    'detail-type': record.entry.DetailType,
-    source: record.entry.Source,
-    account: '000000000000',
-    time: record.time,
-    region: 'local',
-    resources: [],
-    detail: JSON.parse(record.entry.Detail),
-  };
+  return busEnvelopeOf(record.entry, record.id, record.time);
 }
 
 /** The checks EventBridge makes of an entry before taking it. */

@@ -699,6 +699,85 @@ describe('validation', () => {
     ]);
   });
 
+  // The limits the README lists where the contract leaves them open: each at its bound, then one past it.
+  const regulationWith = (data: Record<string, unknown>): EventBody => ({
+    type: 'regulation.issued',
+    occurredAt: '2025-04-09T00:00:00Z',
+    data: {
+      regulationId: unique('R'),
+      authority: 'US-BIS',
+      jurisdiction: 'US',
+      direction: 'export',
+      title: 'H20 licence requirement',
+      policy: 'licence-required',
+      skus: ['H20'],
+      destinations: ['CN'],
+      effectiveFrom: '2025-04-09T00:00:00Z',
+      ...data,
+    },
+  });
+  const withDestination = (extra: Record<string, unknown>): EventBody => {
+    const event = dispatched();
+    Object.assign(event.data, extra);
+    return event;
+  };
+  it.each([
+    ['title', (n: number) => regulationWith({ title: 'x'.repeat(n) }), 500, 'data.title'],
+    [
+      'skus',
+      (n: number) => regulationWith({ skus: Array.from({ length: n }, (_, i) => `SKU-${i}`) }),
+      100,
+      'data.skus',
+    ],
+    [
+      'destinations',
+      (n: number) => regulationWith({ destinations: Array(n).fill('CN') }),
+      250,
+      'data.destinations',
+    ],
+    [
+      'site',
+      (n: number) =>
+        withDestination({ destination: { country: 'CN', providerId: 'baidu-ai', site: 'x'.repeat(n) } }),
+      200,
+      'data.destination.site',
+    ],
+    [
+      'authority',
+      (n: number) => ({
+        ...held('SH-1'),
+        data: { shipmentId: 'SH-1', authority: 'A'.repeat(n), reason: 'x' },
+      }),
+      100,
+      'data.authority',
+    ],
+    [
+      'note',
+      (n: number) => ({
+        type: 'inventory.adjusted',
+        occurredAt: '2025-04-09T00:00:00Z',
+        data: { providerId: 'baidu-ai', sku: 'H20', delta: 8, reason: 'audit', note: 'x'.repeat(n) },
+      }),
+      500,
+      'data.note',
+    ],
+  ])('takes %s at its README limit and refuses one more', async (_, make, limit, path) => {
+    expect((await post(make(limit))).status).toBe(202);
+    const body = await problem(await post(make(limit + 1)), 400, 'validation');
+    expect(paths(body)).toEqual([[undefined, path]]);
+  });
+
+  it.each([
+    ['hsCode', '8473.30'],
+    ['hsCode', '847330'],
+    ['hsCode', '8471.80.1000'],
+    ['eccn', '3A090'],
+    ['eccn', '3A090.a'],
+    ['eccn', 'EAR99'],
+  ])('accepts the README example %s %s', async (field, value) => {
+    expect((await post(withDestination({ [field]: value }))).status).toBe(202);
+  });
+
   it.each(['CN-GACC', 'GACC', 'MOFCOM', 'China Customs', 'HK-C&ED'])(
     'accepts authority %j',
     async (authority) => {

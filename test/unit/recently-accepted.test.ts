@@ -24,6 +24,14 @@ describe('RecentlyAccepted', () => {
     expect(hashes(recent, ['E1'], at(61)).get('E1')).toBe('second');
   });
 
+  it('counts an acceptance for ten minutes by default, as the README says', () => {
+    const recent = new RecentlyAccepted();
+    recent.claim([['E1', 'a']], at(0));
+
+    expect(recent.lookup(['E1'], at(599)).size).toBe(1);
+    expect(recent.lookup(['E1'], at(600)).size).toBe(0);
+  });
+
   it('marks what the bus took, and gives back a claim on what it refused', () => {
     const recent = new RecentlyAccepted(10, 60_000);
     recent.claim(

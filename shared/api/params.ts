@@ -85,17 +85,10 @@ export const EventListQuery = z
 export const ProviderParam = Slug;
 export const IdParam = Identifier;
 
-/** Parses query parameters or a path parameter, answering 400 with every issue. */
-export function parseParams<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input, { reportInput: true });
-  if (!parsed.success)
-    throw validationProblem('Some query parameters are not valid.', issuesOf(parsed.error));
-  return parsed.data;
-}
-
 /**
- * A route's query (`c.req.queries()`, every value of every name) checked against its schema. Every
- * parameter of this API takes one value: a name given twice is refused rather than read as its first.
+ * A route's query (`c.req.queries()`, every value of every name) checked against its schema, answering 400
+ * with every issue. Every parameter of this API takes one value: a name given twice is refused rather than
+ * read as its first.
  */
 export function parseQuery<S extends z.ZodType>(schema: S, queries: Record<string, string[]>): z.output<S> {
   const entries = Object.entries(queries);
@@ -106,7 +99,11 @@ export function parseQuery<S extends z.ZodType>(schema: S, queries: Record<strin
       repeated.map(([name]) => ({ path: name, message: 'is given more than once' })),
     );
   }
-  return parseParams(schema, Object.fromEntries(entries.map(([name, values]) => [name, values[0]])));
+  const single = Object.fromEntries(entries.map(([name, values]) => [name, values[0]]));
+  const parsed = schema.safeParse(single, { reportInput: true });
+  if (!parsed.success)
+    throw validationProblem('Some query parameters are not valid.', issuesOf(parsed.error));
+  return parsed.data;
 }
 
 /** A path parameter checked against its schema; a problem names it. */

@@ -39,9 +39,14 @@ export function negotiate(accept: string | undefined, offers: readonly string[])
   return best;
 }
 
-/** One CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
+/**
+ * One CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). A text that a spreadsheet
+ * would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return: a partner's free text,
+ * such as a site) gets a leading `'`, as OWASP advises against CSV injection; numbers are written as they are.
+ */
 function field(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value);
+  if (value === undefined || value === null) return '';
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

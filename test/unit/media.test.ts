@@ -47,4 +47,25 @@ describe('toCsv', () => {
       'a,b\r\n"one, two","say ""hi"""\r\n"line\nbreak",\r\n',
     );
   });
+
+  it('defuses text a spreadsheet would run as a formula, and writes numbers as they are', () => {
+    const rows = [
+      { site: '=HYPERLINK("http://x.example","click")', delta: -5 },
+      { site: '+1 hall', delta: 3 },
+      { site: '-B', delta: 0 },
+      { site: '@SUM(A1)' },
+      { site: '\tindented' },
+      { site: 'Zhangbei = north' },
+    ];
+    expect(toCsv(['site', 'delta'], rows).split('\r\n')).toEqual([
+      'site,delta',
+      `"'=HYPERLINK(""http://x.example"",""click"")",-5`,
+      "'+1 hall,3",
+      "'-B,0",
+      "'@SUM(A1),",
+      "'\tindented,",
+      'Zhangbei = north,',
+      '',
+    ]);
+  });
 });

@@ -172,24 +172,19 @@ export async function ingest(
       conflicts.push({
         ...at(index),
         path: 'eventId',
-        message: 'was already recorded with different content',
+        message: 'was already recorded with other content, or from another partner',
       });
     else if (pending !== undefined && pending !== hashes[index])
       conflicts.push({
         ...at(index),
         path: 'eventId',
-        message: 'was already accepted with different content',
+        message: 'was already accepted with other content, or from another partner',
       });
   });
   if (conflicts.length > 0) {
-    throw new ProblemError(
-      'conflict',
-      409,
-      'An eventId is reused for different content; nothing was accepted.',
-      {
-        errors: conflicts,
-      },
-    );
+    throw new ProblemError('conflict', 409, 'An eventId is reused for another event; nothing was accepted.', {
+      errors: conflicts,
+    });
   }
 
   // What the store or the bus already holds with this content is acknowledged, not sent again. A copy

@@ -128,7 +128,7 @@ async function settle(
     if (outcome.kind === 'conflict') {
       await deps.store.reject({
         eventId: event.eventId,
-        reason: 'eventId was already recorded with different content',
+        reason: 'eventId was already recorded with other content, or from another partner',
         receivedAt: now,
         hash: event.hash,
         type: event.type,

@@ -891,7 +891,11 @@ describe('conflicts and idempotency', () => {
     const original = dispatched({ eventId: unique('EV') });
     await record(original, 'globex');
 
-    await problem(await post(original), 409, 'conflict');
+    const body = await problem(await post(original), 409, 'conflict');
+    // The content is the same: the message must not claim otherwise.
+    expect(body.errors).toEqual([
+      { path: 'eventId', message: 'was already recorded with other content, or from another partner' },
+    ]);
     expect(bus.calls).toEqual([]);
   });
 
@@ -926,7 +930,7 @@ describe('conflicts and idempotency', () => {
       'conflict',
     );
     expect(body.errors).toEqual([
-      { path: 'eventId', message: 'was already accepted with different content' },
+      { path: 'eventId', message: 'was already accepted with other content, or from another partner' },
     ]);
     // Another partner's copy of the same content is other content too.
     await problem(await post(original, { key: KEY.shipper }), 409, 'conflict');
@@ -1193,12 +1197,25 @@ describe('query parameters', () => {
   it.each([
     ['type=shipment.teleported', 'type'],
     ['stream=nowhere', 'stream'],
+    ['stream=shipment:-x', 'stream'],
+    ['stream=provider:Alibaba', 'stream'],
+    ['stream=inventory:bulk:h20', 'stream'],
+    ['stream=inventory:alibaba-cloud', 'stream'],
     ['from=2025-01-01', 'from'],
   ])('answers 400 to events?%s', async (query, path) => {
     expect(paths(await problem(await get(`/v1/events?${query}`), 400, 'validation'))).toEqual([
       [undefined, path],
     ]);
   });
+
+  it.each(['provider:alibaba-cloud', 'inventory:alibaba-cloud:RTX-PRO-6000D', 'licence:LIC.2025:7'])(
+    'takes events?stream=%s, a stream as events name it',
+    async (stream) => {
+      const res = await get(`/v1/events?stream=${stream}`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ items: [], nextCursor: null });
+    },
+  );
 
   it('pages through events by occurredAt with a cursor', async () => {
     const shipmentId = unique('SH');
@@ -1276,7 +1293,7 @@ describe('reading an event', () => {
     await record(body, 'globex');
     await events.reject({
       eventId: body.eventId as string,
-      reason: 'eventId was already recorded with different content',
+      reason: 'eventId was already recorded with other content, or from another partner',
       receivedAt: NOW.toISOString(),
       hash: 'acme-copy',
       type: 'shipment.dispatched',
@@ -1291,7 +1308,7 @@ describe('reading an event', () => {
     expect(await res.json()).toMatchObject({
       eventId: body.eventId,
       status: 'rejected',
-      reason: expect.stringMatching(/different content/),
+      reason: expect.stringMatching(/other content, or from another partner/),
     });
   });
 

@@ -157,7 +157,7 @@ describe('recordDeliveries on DynamoDB', () => {
     expect(found.rejections).toHaveLength(1);
     expect(found.rejections[0]).toMatchObject({
       eventId: 'EV-5',
-      reason: expect.stringMatching(/different content/),
+      reason: expect.stringMatching(/other content, or from another partner/),
       type: 'shipment.dispatched',
       source: 'acme',
       receivedAt: RECORDED_AT,

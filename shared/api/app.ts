@@ -11,7 +11,10 @@ import { operationsRoutes } from './routes/operations.ts';
 import { regulationRoutes } from './routes/regulations.ts';
 import { shipmentRoutes } from './routes/shipments.ts';
 
-/** Every path the app serves and its methods, for 405 answers with an `Allow` header. */
+/**
+ * Every path the app serves and its methods, for `Allow` on 405 and `OPTIONS` answers: HEAD wherever GET is
+ * (Hono answers it from the GET route), and OPTIONS everywhere.
+ */
 const ROUTE_TABLE: { pattern: RegExp; methods: string[] }[] = (() => {
   const methods = new Map<string, string[]>();
   const paths = [
@@ -25,9 +28,11 @@ const ROUTE_TABLE: { pattern: RegExp; methods: string[] }[] = (() => {
   }
   return [...methods].map(([path, list]) => ({
     pattern: new RegExp(`^${path.replace(/\./g, '\\.').replace(/\{\w+\}/g, '[^/]+')}$`),
-    methods: list.sort(),
+    methods: [...list, ...(list.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].sort(),
   }));
 })();
+
+const routeOf = (path: string) => ROUTE_TABLE.find((r) => r.pattern.test(path));
 
 /**
  * The HTTP API as a Hono app, free of any runtime: the Lambda entry and the local server both serve it.
@@ -55,6 +60,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
+  // What a path allows, asked before any key is checked (RFC 9110, 9.3.7): no route answers OPTIONS itself.
+  app.options('*', (c) => {
+    const route = routeOf(c.req.path);
+    if (!route) throw new ProblemError('not-found', 404, `There is no route ${c.req.path}.`);
+    return c.body(null, 204, { Allow: route.methods.join(', ') });
+  });
+
   app.use('/v1/*', async (c, next) => {
     if (c.req.path === '/v1/health') return next();
     const header = c.req.header('authorization') ?? '';
@@ -77,7 +89,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   docsRoutes(app);
 
   app.notFound((c) => {
-    const route = ROUTE_TABLE.find((r) => r.pattern.test(c.req.path));
+    const route = routeOf(c.req.path);
     const problem = route
       ? new ProblemError('method-not-allowed', 405, `${c.req.method} is not allowed here.`, {
           headers: { Allow: route.methods.join(', ') },

@@ -1118,7 +1118,34 @@ describe('routes and methods', () => {
 
     await problem(res, 405, 'method-not-allowed');
     const allow = (res.headers.get('allow') ?? '').split(/,\s*/);
-    expect(allow).toEqual(expect.arrayContaining(allowed));
+    expect(allow).toEqual(expect.arrayContaining([...allowed, 'OPTIONS']));
+  });
+
+  it.each([
+    ['/v1/events', 'GET, HEAD, OPTIONS, POST'],
+    ['/v1/events/EV-1', 'GET, HEAD, OPTIONS'],
+    ['/v1/availability', 'GET, HEAD, OPTIONS'],
+    ['/openapi.json', 'GET, HEAD, OPTIONS'],
+  ])('answers OPTIONS %s with what it allows, before any key is asked for', async (path, allow) => {
+    const res = await app.request(path, { method: 'OPTIONS' });
+
+    expect(res.status).toBe(204);
+    expect(res.headers.get('allow')).toBe(allow);
+    expect(await res.text()).toBe('');
+  });
+
+  it('answers HEAD where GET is allowed, without a body', async () => {
+    const res = await app.request('/v1/availability?sku=H20', {
+      method: 'HEAD',
+      headers: { Authorization: `Bearer ${KEY.analyst}` },
+    });
+
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
+  it('answers OPTIONS on no route with 404', async () => {
+    await problem(await app.request('/v1/nothing-here', { method: 'OPTIONS' }), 404, 'not-found');
   });
 
   it.each(['/v1/nothing-here', '/v1/events/EV-1/extra', '/nowhere'])(

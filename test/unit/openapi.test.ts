@@ -117,8 +117,8 @@ describe('GET /openapi.json', () => {
   it('answers 405 with Allow for another method', async () => {
     const res = await app.request('/openapi.json', { method: 'POST' });
     expect(res.status).toBe(405);
-    expect(res.headers.get('allow')).toBe('GET');
-    expect((await app.request('/docs', { method: 'POST' })).headers.get('allow')).toBe('GET');
+    expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    expect((await app.request('/docs', { method: 'POST' })).headers.get('allow')).toBe('GET, HEAD, OPTIONS');
   });
 });
 

@@ -104,21 +104,34 @@ export const EventListQuery = z
     message: 'must not be after to',
   });
 
+/** The query of a route that takes none. */
+export const NoQuery = z.object({});
+
 export const ProviderParam = Slug;
 export const IdParam = Identifier;
 
 /**
  * A route's query (`c.req.queries()`, every value of every name) checked against its schema, answering 400
  * with every issue. Every parameter of this API takes one value: a name given twice is refused rather than
- * read as its first.
+ * read as its first. A name the route does not take is refused too, as unknown body fields are: `asOf` where
+ * only `knownAt` is read, or a misspelt `knowAt`, would otherwise answer a question that was not asked.
  */
-export function parseQuery<S extends z.ZodType>(schema: S, queries: Record<string, string[]>): z.output<S> {
+export function parseQuery<S extends z.ZodObject>(schema: S, queries: Record<string, string[]>): z.output<S> {
   const entries = Object.entries(queries);
   const repeated = entries.filter(([, values]) => values.length > 1);
   if (repeated.length > 0) {
     throw validationProblem(
       'Some query parameters are given more than once.',
       repeated.map(([name]) => ({ path: name, message: 'is given more than once' })),
+    );
+  }
+  const taken = Object.keys(schema.shape);
+  const unknown = entries.filter(([name]) => !taken.includes(name));
+  if (unknown.length > 0) {
+    const list = taken.length > 0 ? `it takes ${taken.join(', ')}` : 'it takes none';
+    throw validationProblem(
+      `Some query parameters are not taken by this route (${list}).`,
+      unknown.map(([name]) => ({ path: name, message: 'is not a parameter of this route' })),
     );
   }
   const single = Object.fromEntries(entries.map(([name, values]) => [name, values[0]]));

@@ -1235,6 +1235,27 @@ describe('query parameters', () => {
     ]);
   });
 
+  it.each([
+    ['/v1/availability/history?sku=H20&from=2025-01-01T00:00:00Z&asOf=2025-02-01T00:00:00Z', ['asOf']],
+    ['/v1/availability?sku=H20&knowAt=2025-02-01T00:00:00Z', ['knowAt']],
+    ['/v1/shipments/SH-1?asOf=2025-02-01T00:00:00Z', ['asOf']],
+    ['/v1/events/EV-1?verbose=1&x=', ['verbose', 'x']],
+    ['/v1/status?since=1', ['since']],
+  ])('answers 400 naming what %s does not take', async (path, names) => {
+    const body = await problem(await get(path), 400, 'validation');
+
+    expect(paths(body)).toEqual(names.map((name) => [undefined, name]));
+    expect(body.errors).toEqual(
+      names.map((name) => ({ path: name, message: 'is not a parameter of this route' })),
+    );
+  });
+
+  it('says which parameters a route takes when it refuses one', async () => {
+    const body = await problem(await get('/v1/regulations?active=2025-01-01T00:00:00Z'), 400, 'validation');
+
+    expect(body.detail).toBe('Some query parameters are not taken by this route (it takes activeAt).');
+  });
+
   it.each(['provider:alibaba-cloud', 'inventory:alibaba-cloud:RTX-PRO-6000D', 'licence:LIC.2025:7'])(
     'takes events?stream=%s, a stream as events name it',
     async (stream) => {

@@ -9,6 +9,7 @@ import {
   EventListQuery,
   encodeCursor,
   IdParam,
+  NoQuery,
   parsePathParam,
   parseQuery,
 } from '../params.ts';
@@ -106,6 +107,7 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/v1/events/:eventId', async (c) => {
     const principal = requireRole(c, 'partner', 'analyst', 'admin');
     const eventId = parsePathParam(IdParam, 'eventId', c.req.param('eventId'));
+    parseQuery(NoQuery, c.req.queries());
     const { event, rejections } = await deps.events.find(eventId);
     // Partners see only their own events; anything else is reported as absent, not as forbidden.
     const mine = (source: string | undefined) =>

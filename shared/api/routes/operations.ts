@@ -1,11 +1,13 @@
 import type { Hono } from 'hono';
 import { type AppDeps, type AppEnv, json, requireRole } from '../context.ts';
+import { NoQuery, parseQuery } from '../params.ts';
 
 export function operationsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/v1/health', (c) => json(c, { status: 'ok' }));
 
   app.get('/v1/status', async (c) => {
     requireRole(c, 'analyst', 'admin');
+    parseQuery(NoQuery, c.req.queries());
     const [recorder, projector, backlog] = await Promise.all([
       deps.events.stats(),
       deps.projections.stats(),

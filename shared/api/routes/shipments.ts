@@ -9,6 +9,7 @@ import {
   decodeIdCursor,
   encodeCursor,
   IdParam,
+  NoQuery,
   parsePathParam,
   parseQuery,
   ShipmentListQuery,
@@ -95,6 +96,7 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/v1/shipments/:shipmentId', async (c) => {
     requireRole(c, 'analyst', 'admin');
     const shipmentId = parsePathParam(IdParam, 'shipmentId', c.req.param('shipmentId'));
+    parseQuery(NoQuery, c.req.queries());
     const unit = await deps.projections.getUnit(`shipment:${shipmentId}`);
     if (!unit) throw new ProblemError('not-found', 404, `No event names shipment ${shipmentId}.`);
     const summary = summariseShipment(shipmentId, unit);

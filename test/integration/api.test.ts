@@ -796,6 +796,31 @@ describe('validation', () => {
     expect(paths(body)).toEqual([[undefined, 'data.authority']]);
   });
 
+  it.each([
+    ['a NUL', 'Alibaba\u0000Cloud', 'must not hold control characters (tab and line breaks aside)'],
+    ['an escape', '\u001b[31mred', 'must not hold control characters (tab and line breaks aside)'],
+    ['a DEL', 'Baidu\u007f', 'must not hold control characters (tab and line breaks aside)'],
+    ['only spaces', '   ', 'must not be blank'],
+  ])('refuses a provider name with %s', async (_, name, message) => {
+    const body = await problem(
+      await post({
+        type: 'provider.registered',
+        occurredAt: '2025-01-01T00:00:00Z',
+        data: { providerId: 'baidu-ai', name, country: 'CN', kind: 'cloud' },
+      }),
+      400,
+      'validation',
+    );
+    expect(body.errors).toEqual([{ path: 'data.name', message }]);
+  });
+
+  it('takes tabs and line breaks in a reason', async () => {
+    const reason = 'inspection:\n\tdeclared value\r\n\tlot count';
+    expect(
+      (await post({ ...held('SH-1'), data: { shipmentId: 'SH-1', authority: 'CN-GACC', reason } })).status,
+    ).toBe(202);
+  });
+
   it.each([1, 1_000_000])('accepts quantity %d', async (quantity) => {
     expect((await post(dispatched({ quantity }))).status).toBe(202);
   });

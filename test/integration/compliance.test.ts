@@ -198,11 +198,16 @@ describe('GET /v1/shipments', () => {
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const lines = (await res.text()).split('\r\n');
     expect(lines[0]).toBe(
-      'shipmentId,sku,quantity,exporter,origin.country,destination.country,destination.providerId,destination.site,licenceId,status,statusAt,dispatchedAt,compliance.status',
+      'shipmentId,sku,quantity,exporter,origin.country,destination.country,destination.providerId,destination.site,licenceId,status,statusAt,dispatchedAt,compliance.status,compliance.regulations',
     );
     expect(lines[3]).toBe(
-      'SH-3,H20,500,nvidia,TW,CN,alibaba-cloud,,L-ALI,dispatched,2025-05-02T00:00:00.000Z,2025-05-02T00:00:00.000Z,violation',
+      'SH-3,H20,500,nvidia,TW,CN,alibaba-cloud,,L-ALI,dispatched,2025-05-02T00:00:00.000Z,2025-05-02T00:00:00.000Z,violation,BIS-H20=violation;CAC-H20=blocked',
     );
+    // Each regulation in one cell, with the licence that covers the shipment: SH-1 has none, SH-2 one.
+    expect(lines.slice(1, 3).map((line) => line.split(',').slice(-2))).toEqual([
+      ['clear', ''],
+      ['licensed', 'BIS-H20=licensed@L-ALI'],
+    ]);
     expect(lines).toHaveLength(5);
   });
 

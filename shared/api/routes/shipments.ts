@@ -48,7 +48,19 @@ const CSV_COLUMNS = [
   'statusAt',
   'dispatchedAt',
   'compliance.status',
+  'compliance.regulations',
 ];
+
+/**
+ * A shipment's regulations in one CSV cell: `regulationId=outcome`, `@licenceId` when a licence covers it,
+ * separated by `;` (`R-US-2025=licensed@L-1;R-CN-7=blocked`). Ids never hold `=`, `@` or `;`, so the cell
+ * reads back without ambiguity.
+ */
+function regulationsCell(compliance: Compliance): string {
+  return compliance.regulations
+    .map((r) => `${r.regulationId}=${r.outcome}${r.licenceId ? `@${r.licenceId}` : ''}`)
+    .join(';');
+}
 
 function flatten(value: Record<string, unknown>, prefix = '', into: Record<string, unknown> = {}) {
   for (const [key, field] of Object.entries(value)) {
@@ -90,7 +102,11 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const items = page.items.map((s) => shipmentView(s, complianceOf(s)));
     const last = page.items.at(-1);
     const body = pageOf(c, items, page.more && last ? encodeCursor(last.shipmentId) : null);
-    return jsonOrCsv(c, body, { columns: CSV_COLUMNS, records: items.map((item) => flatten(item)) });
+    const records = items.map((item) => ({
+      ...flatten(item),
+      'compliance.regulations': regulationsCell(item.compliance),
+    }));
+    return jsonOrCsv(c, body, { columns: CSV_COLUMNS, records });
   });
 
   app.get('/v1/shipments/:shipmentId', async (c) => {

@@ -10,9 +10,14 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { sleep } from '../util/clock.ts';
 
+/** `BatchGetItem` calls in flight at once: a replay of a large row reads hundreds of chunks. */
+const READ_CONCURRENCY = 8;
+
 /**
- * BatchGetItem over any number of keys: chunks of 100, and unprocessed keys retried with backoff, since
- * DynamoDB may return part of a batch under load without raising an error.
+ * BatchGetItem over any number of keys: chunks of 100, up to `READ_CONCURRENCY` in flight (a replay's
+ * latency is then its reads' throughput, not their sum of round trips), and unprocessed keys retried with
+ * backoff, since DynamoDB may return part of a batch under load without raising an error. Items come back
+ * in no particular order, as `BatchGetItem` gives them.
  */
 export async function batchGet(
   client: DynamoDBClient,
@@ -20,27 +25,49 @@ export async function batchGet(
   keys: Record<string, AttributeValue>[],
   options: { consistent?: boolean; projection?: string; names?: Record<string, string> } = {},
 ): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  for (let start = 0; start < keys.length; start += 100) {
-    let pending: Record<string, AttributeValue>[] | undefined = keys.slice(start, start + 100);
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed after 8 retries');
-      const out: BatchGetItemCommandOutput = await client.send(
-        new BatchGetItemCommand({
-          RequestItems: {
-            [table]: {
-              Keys: pending,
-              ConsistentRead: options.consistent,
-              ProjectionExpression: options.projection,
-              ExpressionAttributeNames: options.names,
-            },
-          },
-        }),
+  const chunks: Record<string, AttributeValue>[][] = [];
+  for (let start = 0; start < keys.length; start += 100) chunks.push(keys.slice(start, start + 100));
+  const items: Record<string, unknown>[][] = chunks.map(() => []);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < chunks.length; index = next++) {
+      items[index] = await readChunk(
+        client,
+        table,
+        chunks[index] as Record<string, AttributeValue>[],
+        options,
       );
-      for (const item of out.Responses?.[table] ?? []) items.push(unmarshall(item));
-      pending = out.UnprocessedKeys?.[table]?.Keys;
     }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, chunks.length) }, worker));
+  return items.flat();
+}
+
+async function readChunk(
+  client: DynamoDBClient,
+  table: string,
+  keys: Record<string, AttributeValue>[],
+  options: { consistent?: boolean; projection?: string; names?: Record<string, string> },
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let pending: Record<string, AttributeValue>[] | undefined = keys;
+  for (let attempt = 0; pending && pending.length > 0; attempt++) {
+    if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+    if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed after 8 retries');
+    const out: BatchGetItemCommandOutput = await client.send(
+      new BatchGetItemCommand({
+        RequestItems: {
+          [table]: {
+            Keys: pending,
+            ConsistentRead: options.consistent,
+            ProjectionExpression: options.projection,
+            ExpressionAttributeNames: options.names,
+          },
+        },
+      }),
+    );
+    for (const item of out.Responses?.[table] ?? []) items.push(unmarshall(item));
+    pending = out.UnprocessedKeys?.[table]?.Keys;
   }
   return items;
 }

@@ -173,21 +173,15 @@ export class DynamoDBEventStore {
     return this.hashReads.load(eventIds);
   }
 
-  /** `BatchGetItem` calls of 100 ids each, all in flight at once. */
+  /** Each id's content hash, by `BatchGetItem` (`batchGet` chunks and runs the calls side by side). */
   private async readHashes(unique: readonly string[]): Promise<Map<string, string>> {
-    const chunks: string[][] = [];
-    for (let start = 0; start < unique.length; start += 100) chunks.push(unique.slice(start, start + 100));
-    const pages = await Promise.all(
-      chunks.map((ids) =>
-        batchGet(
-          this.client,
-          this.table,
-          ids.map((id) => marshall({ [PK]: id, [SK]: EVENT_SK })),
-          { projection: '#pk, #h', names: { '#pk': PK, '#h': 'hash' } },
-        ),
-      ),
+    const items = await batchGet(
+      this.client,
+      this.table,
+      unique.map((id) => marshall({ [PK]: id, [SK]: EVENT_SK })),
+      { projection: '#pk, #h', names: { '#pk': PK, '#h': 'hash' } },
     );
-    return new Map(pages.flat().map((item) => [item[PK] as string, item.hash as string]));
+    return new Map(items.map((item) => [item[PK] as string, item.hash as string]));
   }
 
   /** The event recorded under an id, and any rejected submissions of that id. */

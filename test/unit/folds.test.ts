@@ -223,6 +223,16 @@ describe("a provider's inventory of a SKU", () => {
   it('may go below zero', () => {
     expect(contribution(adjust('i1', day(1), -3))).toEqual({ [ALI_H800]: counters({ installed: -3 }) });
   });
+
+  it('keeps installed negative after a larger decommissioning, and counts overAllocated from it (README)', () => {
+    const folded = contribution(adjust('i1', day(1), -5))[ALI_H800] as Counters;
+    expect(toRow(ALI, 'H800', folded)).toMatchObject({
+      installed: -5,
+      allocated: 0,
+      available: 0,
+      overAllocated: 5,
+    });
+  });
 });
 
 describe('a provider registration', () => {

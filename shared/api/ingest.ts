@@ -104,8 +104,11 @@ export function validateAll(raw: readonly unknown[], batch: boolean): DomainEven
   const events: DomainEvent[] = [];
   raw.forEach((candidate, index) => {
     const parsed = EventInput.safeParse(candidate, { reportInput: true });
-    if (parsed.success) events.push(parsed.data as DomainEvent);
-    else {
+    if (parsed.success) {
+      const flaws = textIssuesOf(parsed.data.data, ['data']);
+      if (flaws.length === 0) events.push(parsed.data as DomainEvent);
+      for (const flaw of flaws) issues.push({ ...(batch ? { index } : {}), ...flaw });
+    } else {
       // Without a known type there is no schema for `data`, but the rest of the envelope can still be judged.
       const unknownType = parsed.error.issues.some((i) => i.path.length === 1 && i.path[0] === 'type');
       const error = unknownType
@@ -356,6 +359,29 @@ export class RecentlyAccepted {
     this.entries.set(id, entry);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
+}
+
+/** C0 control characters and DEL, but tab, LF and CR. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * The strings of a valid event's `data` that are blank or hold a control character (tab and line breaks
+ * aside): free text that would otherwise travel into every listing, CSV export and log. Ids, codes and
+ * times have patterns that already exclude both, so every string is checked alike. A rule of the API's
+ * door only: the recorder takes what was accepted under earlier rules.
+ */
+export function textIssuesOf(value: unknown, path: readonly string[]): ProblemIssue[] {
+  if (typeof value === 'string') {
+    if (value.trim().length === 0) return [{ path: path.join('.'), message: 'must not be blank' }];
+    if (CONTROL_CHARACTER.test(value))
+      return [
+        { path: path.join('.'), message: 'must not hold control characters (tab and line breaks aside)' },
+      ];
+    return [];
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, child]) => textIssuesOf(child, [...path, key]));
 }
 
 /** An unpaired surrogate: valid in a JSON escape, but no UTF-8 can write it, so no reader could take it back. */

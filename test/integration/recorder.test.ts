@@ -104,6 +104,21 @@ describe('recordDeliveries on DynamoDB', () => {
     expect(stats.months).toEqual(['2025-03']);
   });
 
+  it('records an event accepted under earlier rules: control characters in free text are refused at the API only', async () => {
+    // Before the API refused them, a site with a NUL or text of spaces only got a 202; a copy still on the bus
+    // (or in the dead-letter queue) when the rule came must be recorded, not lost.
+    const event = accepted('EV-OLD');
+    const data = event.data as { destination: Record<string, unknown> };
+    data.destination.site = 'Zhangbei\u0000 hall 2';
+
+    const response = await recordDeliveries({ store, clock }, [deliveryOf(event)]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    const found = await store.find('EV-OLD');
+    expect(found.rejections).toEqual([]);
+    expect(found.event?.data).toEqual(event.data);
+  });
+
   it('records a message delivered twice in one batch once, and counts it once', async () => {
     const message = deliveryOf(accepted('EV-2'));
 

@@ -59,6 +59,7 @@ export const ROUTES: readonly RouteSpec[] = [
     roles: ['analyst', 'admin'],
     answers: {
       200: { description: 'The pipeline status.', schema: S.Status },
+      400: ERRORS[400],
       401: ERRORS[401],
       403: ERRORS[403],
     },

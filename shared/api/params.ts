@@ -77,12 +77,16 @@ export const ShipmentListQuery = z.object({
   cursor: z.string().max(1024).optional(),
 });
 
-/** `to` defaults to now, `interval` to a day. */
+/**
+ * `to` defaults to `asOf`, or else to now; `interval` to a day. `asOf` is taken so that the horizon every
+ * availability route shares can be sent here too: a history as of a time ends there.
+ */
 export const HistoryQuery = z.object({
   sku: Sku,
   provider: Slug.optional(),
   from: QueryTime,
   to: QueryTime.optional(),
+  asOf: QueryTime.optional(),
   interval: z.enum(HISTORY_INTERVALS).default('day'),
   knownAt: QueryTime.optional(),
 });

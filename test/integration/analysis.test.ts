@@ -127,6 +127,27 @@ describe('GET /v1/availability/history', () => {
     expect(known.points.map((p) => p.inTransit)).toEqual([64, 64, 64, 64, 64, 64, 0]);
   });
 
+  it('ends at asOf when to is absent, the horizon every availability route takes; an explicit to wins', async () => {
+    const asOf = '2025-03-05T12:00:00.000Z';
+    const history = await ok(
+      `/v1/availability/history?sku=H20&from=2025-03-03T00:00:00Z&asOf=${asOf}`,
+      S.AvailabilityHistory,
+    );
+    expect(history.to).toBe(asOf);
+    expect(history.points.map((p) => p.at)).toEqual([
+      '2025-03-03T23:59:59.999Z',
+      '2025-03-04T23:59:59.999Z',
+      asOf,
+    ]);
+    const then = await ok(`/v1/availability?sku=H20&asOf=${asOf}`, S.SkuAvailability);
+    expect(history.points.at(-1)).toEqual({ at: asOf, ...then.totals });
+    const explicit = await ok(
+      `/v1/availability/history?sku=H20&from=2025-03-03T00:00:00Z&to=2025-03-04T00:00:00Z&asOf=${asOf}`,
+      S.AvailabilityHistory,
+    );
+    expect(explicit.points.map((p) => p.at)).toEqual(['2025-03-03T23:59:59.999Z']);
+  });
+
   it('ends weeks on Sunday and months on their last day, to defaulting to now', async () => {
     const weeks = await ok(
       '/v1/availability/history?sku=H20&from=2025-03-01T00:00:00Z&interval=week',

@@ -1261,7 +1261,7 @@ describe('query parameters', () => {
   });
 
   it.each([
-    ['/v1/availability/history?sku=H20&from=2025-01-01T00:00:00Z&asOf=2025-02-01T00:00:00Z', ['asOf']],
+    ['/v1/availability/history?sku=H20&from=2025-01-01T00:00:00Z&step=week', ['step']],
     ['/v1/availability?sku=H20&knowAt=2025-02-01T00:00:00Z', ['knowAt']],
     ['/v1/shipments/SH-1?asOf=2025-02-01T00:00:00Z', ['asOf']],
     ['/v1/events/EV-1?verbose=1&x=', ['verbose', 'x']],
@@ -1273,6 +1273,18 @@ describe('query parameters', () => {
     expect(body.errors).toEqual(
       names.map((name) => ({ path: name, message: 'is not a parameter of this route' })),
     );
+  });
+
+  it('refuses a parameter on POST /v1/events, and publishes nothing: dryRun=1 is not a dry run', async () => {
+    const res = await app.request('/v1/events?dryRun=1', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(dispatched()),
+    });
+
+    const body = await problem(res, 400, 'validation');
+    expect(body.errors).toEqual([{ path: 'dryRun', message: 'is not a parameter of this route' }]);
+    expect(bus.calls).toEqual([]);
   });
 
   it('says which parameters a route takes when it refuses one', async () => {

@@ -57,7 +57,7 @@ export function availabilityRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/v1/availability/history', async (c) => {
     requireRole(c, 'analyst', 'admin');
     const query = parseQuery(HistoryQuery, c.req.queries());
-    const to = query.to ?? deps.clock.now().toISOString();
+    const to = query.to ?? query.asOf ?? deps.clock.now().toISOString();
     if (query.from > to) {
       throw validationProblem('Some query parameters are not valid.', [
         { path: 'from', message: `must not be after to (${to})` },

@@ -61,6 +61,7 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     }),
     async (c) => {
       const principal = c.get('principal');
+      parseQuery(NoQuery, c.req.queries());
       let text: string;
       try {
         text = UTF8.decode(await c.req.arrayBuffer());

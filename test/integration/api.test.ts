@@ -16,6 +16,7 @@ import { type CountersRow, DynamoDBProjectionStore } from '../../shared/store/pr
 import { ulidGenerator } from '../../shared/util/clock.ts';
 import { createLogger } from '../../shared/util/logger.ts';
 import { createTestTables, type TestTables } from '../support/dynamo.ts';
+import { h20Rule } from '../support/fixtures.ts';
 import { STACK_FRAME } from '../support/leaks.ts';
 
 const NOW = new Date('2026-01-15T10:00:00.000Z');
@@ -703,18 +704,7 @@ describe('validation', () => {
   const regulationWith = (data: Record<string, unknown>): EventBody => ({
     type: 'regulation.issued',
     occurredAt: '2025-04-09T00:00:00Z',
-    data: {
-      regulationId: unique('R'),
-      authority: 'US-BIS',
-      jurisdiction: 'US',
-      direction: 'export',
-      title: 'H20 licence requirement',
-      policy: 'licence-required',
-      skus: ['H20'],
-      destinations: ['CN'],
-      effectiveFrom: '2025-04-09T00:00:00Z',
-      ...data,
-    },
+    data: h20Rule({ regulationId: unique('R'), ...data }),
   });
   const withDestination = (extra: Record<string, unknown>): EventBody => {
     const event = dispatched();

@@ -12,6 +12,7 @@ import { FAMILIES } from '../../shared/events/catalogue.ts';
 import { contentHash } from '../../shared/events/fingerprint.ts';
 import { ulidGenerator } from '../../shared/util/clock.ts';
 import { createLogger } from '../../shared/util/logger.ts';
+import { h20Rule } from '../support/fixtures.ts';
 import { STACK_FRAME } from '../support/leaks.ts';
 
 type JsonValue = fc.JsonValue;
@@ -206,17 +207,7 @@ const validEvent: fc.Arbitrary<JsonObject> = fc.oneof(
       {
         type: 'regulation.issued',
         occurredAt: e.occurredAt,
-        data: {
-          regulationId: 'REG-1',
-          authority: 'US-BIS',
-          jurisdiction: 'US',
-          direction: 'export',
-          title: 'H20 licence requirement',
-          policy: 'licence-required',
-          skus: ['H20'],
-          destinations: [e.to],
-          effectiveFrom: e.occurredAt,
-        },
+        data: h20Rule({ regulationId: 'REG-1', destinations: [e.to], effectiveFrom: e.occurredAt }),
       },
       e.eventId,
     ),

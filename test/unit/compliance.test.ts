@@ -4,6 +4,7 @@ import { ComplianceJudge } from '../../shared/projections/compliance.ts';
 import type { ShipmentSummary } from '../../shared/projections/listing.ts';
 import { licenceAt, regulationAt } from '../../shared/projections/regulation.ts';
 import type { UnitEvent } from '../../shared/projections/unit.ts';
+import { h20Rule } from '../support/fixtures.ts';
 
 let sequence = 0;
 function event(type: string, occurredAt: string, data: Record<string, unknown>): UnitEvent {
@@ -12,18 +13,7 @@ function event(type: string, occurredAt: string, data: Record<string, unknown>):
 }
 
 const BIS = (overrides: Record<string, unknown> = {}, at = '2025-01-01T00:00:00Z') =>
-  event('regulation.issued', at, {
-    regulationId: 'BIS-1',
-    authority: 'US-BIS',
-    jurisdiction: 'US',
-    direction: 'export',
-    title: 'H20 licence requirement',
-    policy: 'licence-required',
-    skus: ['H20'],
-    destinations: ['CN', 'MO'],
-    effectiveFrom: '2025-04-09T00:00:00Z',
-    ...overrides,
-  });
+  event('regulation.issued', at, h20Rule({ destinations: ['CN', 'MO'], ...overrides }));
 
 const licence = (overrides: Record<string, unknown> = {}) =>
   event('licence.granted', '2025-04-01T00:00:00Z', {

@@ -1431,43 +1431,36 @@ describe('internal errors', () => {
   }
   const analyst = { headers: { Authorization: `Bearer ${KEY.analyst}` } };
 
-  it('answers 500 without the exception message or stack when a store throws a plain Error', async () => {
-    const broken = appWithBrokenProjections(new Error('secret internal detail'));
+  const sdkError = (name: string, message: string) =>
+    Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  it.each([
+    ['a plain Error', new Error('secret internal detail'), 500, 'internal', /secret/],
+    // Throttling is the backend's passing trouble: 503, with a time to come back.
+    [
+      'an AWS SDK throttling error',
+      sdkError('ProvisionedThroughputExceededException', 'secret internal detail'),
+      503,
+      'service-unavailable',
+      /secret|Provisioned/,
+    ],
+    // A request of ours the service refuses as invalid is a bug, not an outage: 500.
+    [
+      'a ValidationException',
+      sdkError('ValidationException', 'Invalid KeyConditionExpression: secret'),
+      500,
+      'internal',
+      /secret|KeyCondition/,
+    ],
+  ])(
+    'answers a store throwing %s with %i and %s, without its message',
+    async (_, error, status, slug, hidden) => {
+      const res = await appWithBrokenProjections(error).request('/v1/availability?sku=H20', analyst);
 
-    const res = await broken.request('/v1/availability?sku=H20', analyst);
-
-    const body = await problem(res, 500, 'internal');
-    expect(JSON.stringify(body)).not.toContain('secret');
-  });
-
-  it('answers 503 without the exception message when a store throws an AWS SDK error', async () => {
-    const sdkError = Object.assign(new Error('secret internal detail'), {
-      name: 'ProvisionedThroughputExceededException',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 400 },
-    });
-    const broken = appWithBrokenProjections(sdkError);
-
-    const res = await broken.request('/v1/availability?sku=H20', analyst);
-
-    const body = await problem(res, 503, 'service-unavailable');
-    expect(JSON.stringify(body)).not.toMatch(/secret|Provisioned/);
-    expect(res.headers.get('retry-after')).not.toBeNull();
-  });
-
-  it('answers 500, not 503, when the service refuses a request of ours as invalid: a bug is no outage', async () => {
-    const sdkError = Object.assign(new Error('Invalid KeyConditionExpression: secret'), {
-      name: 'ValidationException',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 400 },
-    });
-    const broken = appWithBrokenProjections(sdkError);
-
-    const res = await broken.request('/v1/availability?sku=H20', analyst);
-
-    const body = await problem(res, 500, 'internal');
-    expect(JSON.stringify(body)).not.toMatch(/secret|KeyCondition/);
-  });
+      const body = await problem(res, status, slug);
+      expect(JSON.stringify(body)).not.toMatch(hidden);
+      expect(res.headers.get('retry-after') !== null).toBe(status === 503);
+    },
+  );
 
   it('publishes nothing and leaks nothing when the event store cannot be read during ingest', async () => {
     class BrokenEvents extends DynamoDBEventStore {

@@ -63,8 +63,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // What a path allows, asked before any key is checked (RFC 9110, 9.3.7): no route answers OPTIONS itself.
   app.options('*', (c) => {
     const route = routeOf(c.req.path);
-    if (!route) throw new ProblemError('not-found', 404, `There is no route ${c.req.path}.`);
-    return c.body(null, 204, { Allow: route.methods.join(', ') });
+    return route ? c.body(null, 204, { Allow: route.methods.join(', ') }) : c.notFound();
   });
 
   app.use('/v1/*', async (c, next) => {

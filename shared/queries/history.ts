@@ -38,26 +38,26 @@ function nextStart(start: number, interval: Interval): number {
 }
 
 /**
- * The times of a history's points: the last millisecond of each UTC day, ISO week or month that the period
- * `from`..`to` touches, the last one cut at `to`; so a point's counters are the availability `asOf` it.
- * A `to` on a boundary ends the period before it: a whole day asked for is one point, not two.
- * Null when there would be more than `max`.
+ * The times of a history's points: the end of each UTC day, ISO week (Monday to Monday) or calendar month
+ * that the period `from`..`to` overlaps, which is the start of the next, the last one cut at `to`. A point's
+ * counters are the availability `asOf` it, so an event at a boundary counts in the interval it closes.
+ * `from` equal to `to` is one point. Null when there would be more than `max`.
  *
  * @example
  * pointTimes('2025-03-01T00:00:00Z', '2025-03-02T12:00:00Z', 'day', 1000)
- * // ['2025-03-01T23:59:59.999Z', '2025-03-02T12:00:00.000Z']
+ * // ['2025-03-02T00:00:00.000Z', '2025-03-02T12:00:00.000Z']
  * pointTimes('2025-03-01T00:00:00Z', '2025-03-02T00:00:00Z', 'day', 1000)
- * // ['2025-03-01T23:59:59.999Z']
+ * // ['2025-03-02T00:00:00.000Z']
  */
 export function pointTimes(from: string, to: string, interval: Interval, max: number): string[] | null {
-  const begin = Date.parse(from);
   const end = Date.parse(to);
-  const last = end > begin && periodStart(end, interval) === end ? end - 1 : end;
   const points: string[] = [];
-  for (let start = periodStart(begin, interval); start <= last; start = nextStart(start, interval)) {
+  let start = periodStart(Date.parse(from), interval);
+  do {
     if (points.length === max) return null;
-    points.push(new Date(Math.min(nextStart(start, interval) - 1, end)).toISOString());
-  }
+    start = nextStart(start, interval);
+    points.push(new Date(Math.min(start, end)).toISOString());
+  } while (start < end);
   return points;
 }
 

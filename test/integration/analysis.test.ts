@@ -86,7 +86,7 @@ const get = (...args: Parameters<ReadApp['get']>) => api.get(...args);
 const ok = <T>(path: string, schema: { parse(value: unknown): T }) => api.ok(path, schema);
 
 describe('GET /v1/availability/history', () => {
-  it('gives, at the end of each day, the totals that availability as of that time gives', async () => {
+  it('gives, at the end of each day (the next midnight), the totals that availability as of that time gives', async () => {
     const history = await ok(
       '/v1/availability/history?sku=H20&from=2025-03-01T00:00:00Z&to=2025-03-12T00:00:00Z',
       S.AvailabilityHistory,
@@ -97,19 +97,21 @@ describe('GET /v1/availability/history', () => {
       from: '2025-03-01T00:00:00.000Z',
       to: '2025-03-12T00:00:00.000Z',
     });
-    // Eleven whole days: a to at midnight ends the 11th, it does not open the 12th.
-    expect(history.points.map((p) => p.at)).toEqual(
-      Array.from({ length: 11 }, (_, i) => `2025-03-${String(i + 1).padStart(2, '0')}T23:59:59.999Z`),
-    );
+    // Eleven whole days, each ending at the next midnight: a to at midnight ends the 11th, it does not open
+    // the 12th.
+    const midnight = (day: number) => `2025-03-${String(day).padStart(2, '0')}T00:00:00.000Z`;
+    expect(history.points.map((p) => p.at)).toEqual(Array.from({ length: 11 }, (_, i) => midnight(i + 2)));
     for (const { at, ...counters } of history.points) {
       const then = await ok(`/v1/availability?sku=H20&asOf=${at}`, S.SkuAvailability);
       expect(counters, at).toEqual(then.totals);
     }
-    // The story the numbers tell: held on the 4th, installed on the 10th, over-allocated from the 11th.
-    const on = (day: number) => history.points[day - 1];
-    expect(on(4)).toMatchObject({ held: 512, inTransit: 64, installed: 100 });
-    expect(on(10)).toMatchObject({ held: 0, inTransit: 128, installed: 612, available: 612 });
-    expect(on(11)).toMatchObject({ allocated: 700, available: 0, overAllocated: 88 });
+    // The story the numbers tell: held at midnight on the 4th, installed on the 10th, over-allocated from the
+    // 11th. An event at a midnight counts in the point of the day it closes.
+    const at = (day: number) => history.points.find((p) => p.at === midnight(day));
+    expect(at(3)).toMatchObject({ held: 0, inTransit: 512 + 64, installed: 100 });
+    expect(at(4)).toMatchObject({ held: 512, inTransit: 64, installed: 100 });
+    expect(at(10)).toMatchObject({ held: 0, inTransit: 128, installed: 612, available: 612 });
+    expect(at(11)).toMatchObject({ allocated: 700, available: 0, overAllocated: 88 });
   });
 
   it('filters to one provider, and replays what was known at knownAt', async () => {
@@ -118,13 +120,14 @@ describe('GET /v1/availability/history', () => {
       S.AvailabilityHistory,
     );
     expect(baidu.providerId).toBe('baidu-ai');
-    expect(baidu.points.map((p) => p.inTransit)).toEqual([64, 64, 192, 192, 192, 192, 128]);
+    // At the midnights of the 4th to the 10th: SH-C (128) from the 5th, SH-B (64) cancelled on the 9th.
+    expect(baidu.points.map((p) => p.inTransit)).toEqual([64, 192, 192, 192, 192, 128, 128]);
     const known = await ok(
       `/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-03T00:00:00Z&to=2025-03-10T00:00:00Z&knownAt=${EARLY}`,
       S.AvailabilityHistory,
     );
     expect(known.knownAt).toBe(EARLY);
-    expect(known.points.map((p) => p.inTransit)).toEqual([64, 64, 64, 64, 64, 64, 0]);
+    expect(known.points.map((p) => p.inTransit)).toEqual([64, 64, 64, 64, 64, 0, 0]);
   });
 
   it('ends at asOf when to is absent, the horizon every availability route takes; an explicit to wins', async () => {
@@ -135,8 +138,8 @@ describe('GET /v1/availability/history', () => {
     );
     expect(history.to).toBe(asOf);
     expect(history.points.map((p) => p.at)).toEqual([
-      '2025-03-03T23:59:59.999Z',
-      '2025-03-04T23:59:59.999Z',
+      '2025-03-04T00:00:00.000Z',
+      '2025-03-05T00:00:00.000Z',
       asOf,
     ]);
     const then = await ok(`/v1/availability?sku=H20&asOf=${asOf}`, S.SkuAvailability);
@@ -145,28 +148,29 @@ describe('GET /v1/availability/history', () => {
       `/v1/availability/history?sku=H20&from=2025-03-03T00:00:00Z&to=2025-03-04T00:00:00Z&asOf=${asOf}`,
       S.AvailabilityHistory,
     );
-    expect(explicit.points.map((p) => p.at)).toEqual(['2025-03-03T23:59:59.999Z']);
+    expect(explicit.points.map((p) => p.at)).toEqual(['2025-03-04T00:00:00.000Z']);
   });
 
-  it('ends weeks on Sunday and months on their last day, to defaulting to now', async () => {
+  it('ends ISO weeks at Monday midnight and months at the first of the next, to defaulting to now', async () => {
     const weeks = await ok(
       '/v1/availability/history?sku=H20&from=2025-03-01T00:00:00Z&interval=week',
       S.AvailabilityHistory,
     );
     expect(weeks.to).toBe(NOW.toISOString());
     expect(weeks.points.map((p) => p.at)).toEqual([
-      '2025-03-02T23:59:59.999Z',
-      '2025-03-09T23:59:59.999Z',
-      '2025-03-16T23:59:59.999Z',
+      '2025-03-03T00:00:00.000Z',
+      '2025-03-10T00:00:00.000Z',
+      '2025-03-17T00:00:00.000Z',
       NOW.toISOString(),
     ]);
     const months = await ok(
       '/v1/availability/history?sku=H20&from=2025-01-15T00:00:00Z&to=2025-03-20T00:00:00Z&interval=month',
       S.AvailabilityHistory,
     );
+    // The opening balance at midnight on 1 March counts in February's point, which ends at that instant.
     expect(months.points.map((p) => [p.at, p.installed])).toEqual([
-      ['2025-01-31T23:59:59.999Z', 0],
-      ['2025-02-28T23:59:59.999Z', 0],
+      ['2025-02-01T00:00:00.000Z', 0],
+      ['2025-03-01T00:00:00.000Z', 100],
       ['2025-03-20T00:00:00.000Z', 612],
     ]);
   });
@@ -234,11 +238,12 @@ describe('Accept: text/csv', () => {
 
   it('lists history points, as of a time and for one provider too', async () => {
     const lines = await csvOf(
-      '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-08T00:00:00Z&to=2025-03-09T06:00:00Z',
+      '/v1/availability/history?sku=H20&provider=baidu-ai&from=2025-03-07T00:00:00Z&to=2025-03-09T06:00:00Z',
     );
     expect(lines).toEqual([
       'at,installed,allocated,available,overAllocated,delivered,inTransit,held,blocked,expectedInbound',
-      '2025-03-08T23:59:59.999Z,0,0,0,0,0,192,0,0,192',
+      '2025-03-08T00:00:00.000Z,0,0,0,0,0,192,0,0,192',
+      '2025-03-09T00:00:00.000Z,0,0,0,0,0,128,0,0,128',
       '2025-03-09T06:00:00.000Z,0,0,0,0,0,128,0,0,128',
       '',
     ]);

@@ -8,53 +8,53 @@ import { contributionOf, type UnitEvent } from '../../shared/projections/unit.ts
 import { historyOf, pointTimes } from '../../shared/queries/history.ts';
 
 describe('pointTimes', () => {
-  it('ends each UTC day touched, the last one cut at to', () => {
+  it('ends each UTC day touched at the next midnight, the last one cut at to', () => {
     expect(pointTimes('2025-03-01T06:00:00.000Z', '2025-03-03T12:00:00.000Z', 'day', 1000)).toEqual([
-      '2025-03-01T23:59:59.999Z',
-      '2025-03-02T23:59:59.999Z',
+      '2025-03-02T00:00:00.000Z',
+      '2025-03-03T00:00:00.000Z',
       '2025-03-03T12:00:00.000Z',
     ]);
   });
 
-  it('gives one point when from and to fall in one interval', () => {
+  it('gives one point, at to, when from and to are the same instant', () => {
     expect(pointTimes('2025-03-01T00:00:00.000Z', '2025-03-01T00:00:00.000Z', 'day', 1000)).toEqual([
       '2025-03-01T00:00:00.000Z',
     ]);
   });
 
-  it('ends ISO weeks on Sunday and months on their last day, leap years included', () => {
-    // 2024-02-28 is a Wednesday.
+  it('ends ISO weeks at Monday midnight and months at the first of the next, leap years included', () => {
+    // 2024-02-28 is a Wednesday; its ISO week ends as Monday 2024-03-04 begins.
     expect(pointTimes('2024-02-28T00:00:00.000Z', '2024-03-12T00:00:00.000Z', 'week', 1000)).toEqual([
-      '2024-03-03T23:59:59.999Z',
-      '2024-03-10T23:59:59.999Z',
+      '2024-03-04T00:00:00.000Z',
+      '2024-03-11T00:00:00.000Z',
       '2024-03-12T00:00:00.000Z',
     ]);
     expect(pointTimes('2024-01-31T10:00:00.000Z', '2024-04-01T10:00:00.000Z', 'month', 1000)).toEqual([
-      '2024-01-31T23:59:59.999Z',
-      '2024-02-29T23:59:59.999Z',
-      '2024-03-31T23:59:59.999Z',
+      '2024-02-01T00:00:00.000Z',
+      '2024-03-01T00:00:00.000Z',
+      '2024-04-01T00:00:00.000Z',
       '2024-04-01T10:00:00.000Z',
     ]);
   });
 
   it('keeps years 0 to 99 as they are (Date.UTC would read them as 1900 to 1999)', () => {
     expect(pointTimes('0050-01-15T00:00:00.000Z', '0050-03-01T00:00:00.000Z', 'month', 1000)).toEqual([
-      '0050-01-31T23:59:59.999Z',
-      '0050-02-28T23:59:59.999Z',
+      '0050-02-01T00:00:00.000Z',
+      '0050-03-01T00:00:00.000Z',
     ]);
   });
 
-  it('ends the period at a to that falls on a boundary: a whole day is one point, not two', () => {
+  it('ends the last interval at a to that falls on a boundary: a whole day is one point, not two', () => {
     expect(pointTimes('2025-02-01T00:00:00.000Z', '2025-02-02T00:00:00.000Z', 'day', 1000)).toEqual([
-      '2025-02-01T23:59:59.999Z',
+      '2025-02-02T00:00:00.000Z',
     ]);
     expect(pointTimes('2025-02-03T00:00:00.000Z', '2025-02-17T00:00:00.000Z', 'week', 1000)).toEqual([
-      '2025-02-09T23:59:59.999Z',
-      '2025-02-16T23:59:59.999Z',
+      '2025-02-10T00:00:00.000Z',
+      '2025-02-17T00:00:00.000Z',
     ]);
     expect(pointTimes('2025-01-15T00:00:00.000Z', '2025-03-01T00:00:00.000Z', 'month', 1000)).toEqual([
-      '2025-01-31T23:59:59.999Z',
-      '2025-02-28T23:59:59.999Z',
+      '2025-02-01T00:00:00.000Z',
+      '2025-03-01T00:00:00.000Z',
     ]);
   });
 
@@ -64,7 +64,7 @@ describe('pointTimes', () => {
     // Exactly 1,000 whole days.
     const days = pointTimes('2023-01-01T00:00:00.000Z', '2025-09-27T00:00:00.000Z', 'day', 1000);
     expect(days).toHaveLength(1000);
-    expect(days?.at(-1)).toBe('2025-09-26T23:59:59.999Z');
+    expect(days?.at(-1)).toBe('2025-09-27T00:00:00.000Z');
   });
 });
 

@@ -1330,6 +1330,12 @@ describe('query parameters', () => {
     ]);
     expect(second.items.map((e) => e.eventId)).toEqual([bodies[0]?.eventId]);
     expect(second.nextCursor).toBeNull();
+
+    // Both bounds are inclusive, as asOf is: an event at from or at to is listed.
+    const bounded = (await (
+      await get('/v1/events?from=2019-06-02T00:00:00Z&to=2019-06-03T00:00:00Z')
+    ).json()) as { items: { eventId: string }[] };
+    expect(bounded.items.map((e) => e.eventId)).toEqual([bodies[2]?.eventId, bodies[0]?.eventId]);
   });
 });
 

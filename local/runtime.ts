@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -160,14 +160,16 @@ async function assemble(
   });
 
   const server = createServer(
-    getRequestListener(app.fetch, {
-      hostname: config.host,
-      // A request the adapter cannot turn into a URL (a backslash in the path, a malformed Host).
-      errorHandler: () =>
-        problemResponse(
-          new ProblemError('bad-request', 400, 'The request target or Host header is not valid.'),
-        ),
-    }),
+    closingOnUnreadBodies(
+      getRequestListener(app.fetch, {
+        hostname: config.host,
+        // A request the adapter cannot turn into a URL (a backslash in the path, a malformed Host).
+        errorHandler: () =>
+          problemResponse(
+            new ProblemError('bad-request', 400, 'The request target or Host header is not valid.'),
+          ),
+      }),
+    ),
   );
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
@@ -196,6 +198,32 @@ async function assemble(
 async function ensureDir(path: string): Promise<string> {
   await mkdir(path, { recursive: true });
   return path;
+}
+
+/** Unread bodies up to this size are drained to keep the connection (Go's net/http draws the line there too). */
+const DRAINED_BODY_BYTES = 256 * 1024;
+
+/**
+ * A body the app answered without reading (a 413 on its Content-Length) stays on the connection. The adapter
+ * drains it for half a second and then drops the socket, under a response that had promised keep-alive, so
+ * a client's next request on that socket was lost. So an unread body that is large, or of unknown length,
+ * ends the connection, and the response says `Connection: close`.
+ */
+function closingOnUnreadBodies(listener: RequestListener): RequestListener {
+  return (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const writeHead = outgoing.writeHead;
+    outgoing.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+      if (!incoming.readableEnded && hasLargeBody(incoming)) this.setHeader('Connection', 'close');
+      return writeHead.apply(this, args);
+    } as typeof writeHead;
+    return listener(incoming, outgoing);
+  };
+}
+
+function hasLargeBody(incoming: IncomingMessage): boolean {
+  const length = incoming.headers['content-length'];
+  if (length === undefined) return incoming.headers['transfer-encoding'] !== undefined;
+  return Number(length) > DRAINED_BODY_BYTES;
 }
 
 /**

@@ -47,6 +47,22 @@ describe('the pipeline over HTTP', () => {
     });
   });
 
+  it('closes the connection after a 413 it answered without reading the body, and says so', async () => {
+    // Over 1 MiB: refused on its Content-Length, before a byte of it is read.
+    const refused = await rt.post('/v1/events', `{"events":[]}${' '.repeat(1_100_000)}`);
+    expect(refused.status).toBe(413);
+    expect(refused.headers.get('connection')).toBe('close');
+    await refused.arrayBuffer();
+    // fetch keeps connections alive: the next request must be answered, not lost with the old socket.
+    for (let i = 0; i < 3; i++) {
+      const accepted = await rt.post('/v1/events', dispatched(`SH-AFTER-413-${i}`, 8));
+      expect(accepted.status).toBe(202);
+      // A body that was read keeps its connection.
+      expect(accepted.headers.get('connection')).toBe('keep-alive');
+      await accepted.arrayBuffer();
+    }
+  });
+
   it('does not count an event dated in the future until its time has come', async () => {
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
     const future = { ...dispatched('SH-FUTURE', 64, 'future-cloud'), occurredAt: tomorrow };

@@ -260,6 +260,41 @@ describe('the projector on DynamoDB', () => {
     expect(await store.stats()).toEqual(stats);
   });
 
+  it('keeps a long inventory stream whose events outgrow a 400 KB item, gzipped, and replays it', async () => {
+    // Eight months of audits every three hours of one provider's H20: over 400 KB of events as JSON.
+    const place = { providerId: 'alibaba-cloud', sku: 'H20' };
+    const at = (i: number) => new Date(Date.UTC(2025, 0, 1) + i * 3 * 3_600_000).toISOString();
+    const events = Array.from({ length: 2_000 }, (_, i) =>
+      inventoryAdjustedEvent(
+        { eventId: `INV-${String(i).padStart(5, '0')}`, occurredAt: at(i) },
+        place,
+        i % 3 === 0 ? -2 : 5,
+      ),
+    );
+    const stream = 'inventory:alibaba-cloud:H20';
+    const sum = (list: RecordedEvent[]) =>
+      list.reduce((total, e) => total + (e.type === 'inventory.adjusted' ? e.data.delta : 0), 0);
+    expect(JSON.stringify(unitEvents(events)).length).toBeGreaterThan(400 * 1024);
+    const store = await freshStore();
+
+    // In batches, as the stream hands them over, with the first batch again at the end.
+    await projectAll(store, [
+      events.slice(0, 700),
+      events.slice(700, 1400),
+      events.slice(1400),
+      events.slice(0, 700),
+    ]);
+
+    const [unit] = await store.getUnits([stream]);
+    expect(unit?.events.map((e) => e.eventId).sort()).toEqual(events.map((e) => e.eventId));
+    const queries = new AvailabilityQueries(store);
+    const now = await queries.forSku('H20', { provider: 'alibaba-cloud', now: NOW_ISO });
+    expect(now[0]?.installed).toBe(sum(events));
+    const asOf = at(999);
+    const then = await queries.forSku('H20', { provider: 'alibaba-cloud', horizon: { asOf }, now: NOW_ISO });
+    expect(then[0]?.installed).toBe(sum(events.slice(0, 1000)));
+  });
+
   it('counts each distinct event once in its stats, however often and however batched it arrived', async () => {
     const events = history();
     const store = await freshStore();

@@ -9,7 +9,7 @@ import { contentHash } from '../../shared/events/fingerprint.ts';
 import { projectEvents } from '../../shared/projector/projector.ts';
 import { ProjectionsNotEmptyError, planRebuild, rebuildProjections } from '../../shared/projector/rebuild.ts';
 import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
-import { DynamoDBProjectionStore } from '../../shared/store/projection-store.ts';
+import { DynamoDBProjectionStore, decodeUnit } from '../../shared/store/projection-store.ts';
 import type { Clock } from '../../shared/util/clock.ts';
 import { createLogger } from '../../shared/util/logger.ts';
 import {
@@ -105,9 +105,10 @@ async function projectionsOf(t: TestTables): Promise<Record<string, unknown>> {
   const entries = items.map((item) => {
     const key = `${item.pk} ${item.sk}`;
     if (item.sk === 'unit') {
-      const events = JSON.parse(item.events as string) as { eventId: string }[];
+      const { events: _json, eventsGzip, ...rest } = item;
+      const { events, applied } = decodeUnit(item);
       events.sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
-      return [key, { ...item, events, applied: JSON.parse(item.applied as string) }];
+      return [key, { ...rest, gzipped: eventsGzip !== undefined, events, applied }];
     }
     if (item.pk === 'stats' && item.sk === 'projected') return [key, { count: item.count }];
     return [key, item];
@@ -176,6 +177,32 @@ describe('rebuildProjections', () => {
     const items = await scanAll(target, target.names.projections);
     // Every item but the projector's two stats items (count, future) is written by the batch writes.
     expect(stats.items).toBe(items.length - 2);
+  });
+
+  it('writes a long stream’s events gzipped, as the projector does', async () => {
+    const place = { providerId: 'alibaba-cloud', sku: 'H20' };
+    // About 24 KB of JSON: over the size past which a unit's events are gzipped.
+    const events = Array.from({ length: 100 }, (_, i) =>
+      inventoryAdjustedEvent(
+        { eventId: `INV-${i}`, occurredAt: new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString() },
+        place,
+        i % 4 === 0 ? -1 : 3,
+      ),
+    );
+    const source = await tables('rebuild-src');
+    const target = await tables('rebuild-dst');
+    await record(source, events);
+    await projectAll(source, [events.slice(0, 50), events.slice(50)]);
+
+    await rebuildProjections(
+      source.client,
+      { events: source.names.events, projections: target.names.projections },
+      { clock },
+    );
+
+    const rebuilt = await projectionsOf(target);
+    expect(rebuilt).toEqual(await projectionsOf(source));
+    expect(rebuilt['unit#inventory:alibaba-cloud:H20 unit']).toMatchObject({ gzipped: true });
   });
 
   it('gives the projector’s projections for any set of events in any arrival order', async () => {

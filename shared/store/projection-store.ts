@@ -353,7 +353,7 @@ export class DynamoDBProjectionStore {
  * with every adjustment, and its events (the same provider, SKU and reason each time) compress well: 2,000
  * audits with ULIDs and short notes are 579 KB of JSON and 41 KB gzipped.
  */
-export const GZIP_EVENTS_OVER = 16 * 1024;
+const GZIP_EVENTS_OVER = 16 * 1024;
 
 /** A unit's item, as the projector and the rebuild both write it. */
 export function encodeUnit(unit: StoredUnit): Record<string, unknown> {

@@ -29,6 +29,8 @@ async function main(): Promise<void> {
   if (args.has('--redrive-dlq')) {
     const moved = await runtime.bus.redrive();
     logger.info('redrove dead-lettered messages', { count: moved });
+    const projected = await runtime.poller.redrive();
+    logger.info('redrove the events the projector had set aside', projected);
   }
 
   process.stdout.write(

@@ -128,10 +128,10 @@ async function assemble(
     }),
     table: tables.events,
     checkpointPath: join(config.dataDir, 'stream-checkpoints.json'),
+    failurePath: join(config.dataDir, 'projector-failures.jsonl'),
     consume: async (batch) => {
-      const result = await projectEvents(projections, batch, { logger });
-      if (result.failedStreams.size > 0)
-        throw new Error(`projection failed for ${result.failedStreams.size} streams`);
+      const { failedStreams } = await projectEvents(projections, batch, { logger });
+      return batch.filter((event) => failedStreams.has(event.stream));
     },
     logger,
   });
@@ -155,6 +155,7 @@ async function assemble(
         deadLettered,
         streamCaughtUp: stream.caughtUp,
         streamError: stream.error,
+        projectionSetAside: stream.setAside,
       };
     },
   });

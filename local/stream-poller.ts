@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, writeFile } from 'node:fs/promises';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type _Record,
@@ -9,11 +9,15 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { RecordedEvent } from '../shared/events/catalogue.ts';
-import { eventOfRecord } from '../shared/projector/stream-records.ts';
+import { eventOfRecord, PROJECTOR_RETRY_ATTEMPTS } from '../shared/projector/stream-records.ts';
 import { sleep } from '../shared/util/clock.ts';
 import { errorFields, type Logger } from '../shared/util/logger.ts';
 
-export type StreamConsumer = (events: RecordedEvent[]) => Promise<void>;
+/**
+ * Handles a batch, and returns the events it could not handle (the rest it did); throwing fails them all.
+ * Either way the batch is read again, as the event source mapping retries a Lambda's reported failures.
+ */
+export type StreamConsumer = (events: RecordedEvent[]) => Promise<readonly RecordedEvent[]>;
 
 interface Checkpoints {
   streamArn: string;
@@ -41,10 +45,25 @@ export class StreamPoller {
       table: string;
       checkpointPath: string;
       consume: StreamConsumer;
+      /**
+       * Where the events of a batch that still failed after its retries are appended (JSON lines), as the
+       * projector's failure queue in AWS; then the shard moves on.
+       */
+      failurePath: string;
       logger?: Logger;
       idleMs?: number;
+      /** Retries of a batch whose events were not all handled, as in AWS. */
+      retryAttempts?: number;
+      /** The first retry's wait; each next one waits twice as long, up to 30 s. */
+      retryDelayMs?: number;
     },
   ) {}
+
+  /** Per shard, the batch (by its first sequence number) that is being retried, and its attempts so far. */
+  private readonly retrying = new Map<string, { first: string; attempts: number }>();
+  /** Events in the failure file. */
+  private setAside = 0;
+  private failureFile: Promise<unknown> = Promise.resolve();
 
   start(): void {
     this.loop ??= this.run();
@@ -55,14 +74,18 @@ export class StreamPoller {
     await this.loop;
   }
 
-  status(): { caughtUp: boolean; error: string | null } {
-    return { caughtUp: this.caughtUp, error: this.lastError ?? null };
+  /** `setAside`: events that still failed after their retries, appended to the failure file. */
+  status(): { caughtUp: boolean; error: string | null; setAside: number } {
+    return { caughtUp: this.caughtUp, error: this.lastError ?? null, setAside: this.setAside };
   }
 
   private async run(): Promise<void> {
     const idleMs = this.options.idleMs ?? 25;
     const arn = await this.streamArn();
     this.checkpoints = await this.loadCheckpoints(arn);
+    await this.withFailureFile(async () => {
+      this.setAside = (await this.readSetAside()).reduce((sum, entry) => sum + entry.events.length, 0);
+    });
     const iterators = new Map<string, string>();
     let shards: Shard[] = [];
     let shardsReadAt = 0;
@@ -89,7 +112,9 @@ export class StreamPoller {
           const records = out.Records ?? [];
           if (records.length > 0) {
             busy = true;
-            await this.options.consume(eventsOf(records));
+            const failed = await this.options.consume(eventsOf(records));
+            if (failed.length > 0) await this.retryOrSetAside(id, records, failed);
+            else this.retrying.delete(id);
             this.checkpoints.shards[id] = records.at(-1)?.dynamodb?.SequenceNumber as string;
             await this.saveCheckpoints();
           }
@@ -110,9 +135,79 @@ export class StreamPoller {
         this.lastError = (error as Error).name;
         iterators.clear();
         this.options.logger?.warn('stream poller will retry', errorFields(error));
-        await sleep(500);
+        await sleep(error instanceof BatchIncomplete ? error.waitMs : 500);
       }
     }
+  }
+
+  /**
+   * Throws to have the batch read again while it has retries left; after that, appends the events that
+   * failed to the failure file (synced before the shard moves past them) and lets the shard move on.
+   */
+  private async retryOrSetAside(shardId: string, records: _Record[], failed: readonly RecordedEvent[]) {
+    const first = records[0]?.dynamodb?.SequenceNumber as string;
+    const last = records.at(-1)?.dynamodb?.SequenceNumber as string;
+    const held = this.retrying.get(shardId);
+    const attempts = held?.first === first ? held.attempts + 1 : 1;
+    if (attempts <= (this.options.retryAttempts ?? PROJECTOR_RETRY_ATTEMPTS)) {
+      this.retrying.set(shardId, { first, attempts });
+      const waitMs = Math.min((this.options.retryDelayMs ?? 500) * 2 ** (attempts - 1), 30_000);
+      throw new BatchIncomplete(failed.length, attempts, waitMs);
+    }
+    await this.appendSetAside({
+      at: new Date().toISOString(),
+      shardId,
+      first,
+      last,
+      attempts,
+      events: failed,
+    });
+    this.retrying.delete(shardId);
+    this.options.logger?.error('stream poller set events aside after their retries', {
+      count: failed.length,
+      streams: [...new Set(failed.map((e) => e.stream))],
+      file: this.options.failurePath,
+    });
+  }
+
+  /**
+   * Hands the events set aside back to the consumer, as a redrive of the failure queue does: those it
+   * handles now leave the failure file, those that fail again stay in it. Returns how many of each.
+   */
+  async redrive(): Promise<{ handled: number; failedAgain: number }> {
+    return this.withFailureFile(async () => {
+      const events = (await this.readSetAside()).flatMap((entry) => entry.events);
+      if (events.length === 0) return { handled: 0, failedAgain: 0 };
+      const failed = await this.options.consume(events);
+      const again = { at: new Date().toISOString(), redriven: true, events: failed };
+      const tmp = `${this.options.failurePath}.tmp`;
+      await writeFile(tmp, failed.length > 0 ? `${JSON.stringify(again)}\n` : '');
+      await rename(tmp, this.options.failurePath);
+      this.setAside = failed.length;
+      return { handled: events.length - failed.length, failedAgain: failed.length };
+    });
+  }
+
+  /** Appends an entry to the failure file, synced before the shard moves past its events. */
+  private async appendSetAside(entry: SetAside): Promise<void> {
+    await this.withFailureFile(async () => {
+      const file = await open(this.options.failurePath, 'a');
+      try {
+        await file.appendFile(`${JSON.stringify(entry)}\n`);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      this.setAside += entry.events.length;
+    });
+  }
+
+  private async readSetAside(): Promise<SetAside[]> {
+    const text = await readFile(this.options.failurePath, 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as SetAside);
   }
 
   /**
@@ -195,6 +290,32 @@ export class StreamPoller {
     const tmp = `${this.options.checkpointPath}.tmp`;
     await writeFile(tmp, JSON.stringify(this.checkpoints));
     await rename(tmp, this.options.checkpointPath);
+  }
+
+  /** The failure file's writers, one at a time: the loop appends while a redrive may rewrite it. */
+  private withFailureFile<T>(use: () => Promise<T>): Promise<T> {
+    const turn = this.failureFile.then(use);
+    this.failureFile = turn.catch(() => undefined);
+    return turn;
+  }
+}
+
+/** An entry of the failure file. */
+interface SetAside {
+  at: string;
+  events: readonly RecordedEvent[];
+  [detail: string]: unknown;
+}
+
+/** A batch whose events were not all handled, to be read again after `waitMs`. */
+class BatchIncomplete extends Error {
+  constructor(
+    readonly failed: number,
+    readonly attempts: number,
+    readonly waitMs: number,
+  ) {
+    super(`${failed} events of the batch were not handled (attempt ${attempts})`);
+    this.name = 'BatchIncomplete';
   }
 }
 

@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PROJECTOR_RETRY_ATTEMPTS } from '../../shared/projector/stream-records.ts';
 import { ENV } from '../../shared/store/tables.ts';
 import type { StageConfig } from '../stage.ts';
 import { HandlerFunction } from './handler-function.ts';
@@ -20,7 +21,7 @@ export interface ProjectorProps {
 /** How the projector consumes the events table's stream; exported for the tests. */
 export const PROJECTOR_STREAM = {
   batchSize: 100,
-  retryAttempts: 10,
+  retryAttempts: PROJECTOR_RETRY_ATTEMPTS,
   maxRecordAge: Duration.hours(6),
 } as const;
 

@@ -4,6 +4,12 @@ import type { RecordedEvent } from '../events/catalogue.ts';
 import { fromEventItem } from '../store/event-item.ts';
 import { type ProjectorOptions, projectEvents, type UnitStore } from './projector.ts';
 
+/**
+ * How often a stream batch that the projector could not wholly project is tried again before its failed
+ * records are set aside (to the failure queue in AWS, to a file locally) and the shard moves on.
+ */
+export const PROJECTOR_RETRY_ATTEMPTS = 10;
+
 /** The new event in a stream record, or nothing for records the projector does not care about. */
 export function eventOfRecord(
   record: Pick<DynamoDBRecord, 'eventName' | 'dynamodb'>,

@@ -131,6 +131,8 @@ interface Status {
   /** Accepted events the bus has not yet handed to the recorder. */
   pending: number;
   deadLettered: number;
+  /** Events the projector set aside after their retries; -1 when the status does not say. */
+  setAside: number;
   streamCaughtUp: boolean;
 }
 
@@ -138,7 +140,12 @@ interface StatusBody {
   eventsRecorded: number;
   eventsProjected: number;
   projectionLagMs?: number;
-  backlog?: { pending: number; deadLettered?: number; streamCaughtUp: boolean };
+  backlog?: {
+    pending: number;
+    deadLettered?: number;
+    projectionSetAside?: number;
+    streamCaughtUp: boolean;
+  };
   busPending?: number;
   busDeadLettered?: number;
   streamCaughtUp?: boolean;
@@ -158,6 +165,7 @@ async function readStatus(rt: Runtime): Promise<Status> {
     projectionLagMs: body.projectionLagMs ?? 0,
     pending,
     deadLettered: body.backlog?.deadLettered ?? body.busDeadLettered ?? 0,
+    setAside: body.backlog?.projectionSetAside ?? -1,
     streamCaughtUp,
   };
 }
@@ -288,6 +296,7 @@ describe('the local runtime as a process', () => {
     const restartMs = await waitHealthy(second);
     const status = await settle(second);
     expect(status.deadLettered).toBe(0);
+    expect(status.setAside).toBe(0);
 
     // Every event we sent, looked up one by one: the recorded ones answer 200, the rest 404.
     const lookups = await mapLimit(sent, 8, async (event) => ({

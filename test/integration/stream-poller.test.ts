@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -25,10 +25,17 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
   }
 }
 
-async function pollerOn(tables: TestTables) {
+/** What a test's consumer does with a batch: the events it returns are the ones it failed. */
+type Handler = (events: RecordedEvent[]) => RecordedEvent[];
+
+async function pollerOn(
+  tables: TestTables,
+  options: { handle?: Handler; retryAttempts?: number; retryDelayMs?: number } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'poller-'));
   const consumed: RecordedEvent[] = [];
   const logs: { level: string; message: string }[] = [];
+  const failurePath = join(dir, 'failures.jsonl');
   const poller = new StreamPoller({
     dynamo: tables.client,
     streams: new DynamoDBStreamsClient({
@@ -38,23 +45,28 @@ async function pollerOn(tables: TestTables) {
     }),
     table: tables.names.events,
     checkpointPath: join(dir, 'checkpoints.json'),
+    failurePath,
     consume: async (events) => {
-      consumed.push(...events);
+      const failed = options.handle?.(events) ?? [];
+      consumed.push(...events.filter((e) => !failed.includes(e)));
+      return failed;
     },
     logger: createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) }),
+    retryAttempts: options.retryAttempts,
+    retryDelayMs: options.retryDelayMs,
   });
   cleanups.push(async () => {
     await poller.stop();
     await rm(dir, { recursive: true, force: true });
   });
-  return { poller, consumed, logs };
+  return { poller, consumed, logs, failurePath };
 }
 
 /** Fresh tables and a poller on them, started and caught up with their empty stream. */
-async function pollingEmptyTables(name: string) {
+async function pollingEmptyTables(name: string, options: Parameters<typeof pollerOn>[1] = {}) {
   const tables = await createTestTables(name);
   cleanups.push(() => tables.drop());
-  const watched = await pollerOn(tables);
+  const watched = await pollerOn(tables, options);
   watched.poller.start();
   await until(() => watched.poller.status().caughtUp);
   return { tables, ...watched };
@@ -108,5 +120,61 @@ describe('the stream poller on DynamoDB Local', () => {
     expect(consumed.map((e) => e.eventId)).toEqual(['after-gap']);
     expect(logs.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
     expect(poller.status()).toMatchObject({ error: null });
+  });
+
+  it('reads a batch again while some of its events fail, until they are handled', async () => {
+    let failures = 0;
+    const { tables, poller, consumed, failurePath } = await pollingEmptyTables('poller-retry', {
+      retryDelayMs: 10,
+      // The shipment fails twice, as a unit whose transaction lost two races would.
+      handle: (events) => {
+        if (failures === 2 || events.length === 0) return [];
+        failures++;
+        return events;
+      },
+    });
+
+    await recordDispatch(tables, 'flaky', 'SH-FLAKY');
+
+    await until(() => consumed.length > 0);
+    expect(failures).toBe(2);
+    expect(consumed.map((e) => e.eventId)).toEqual(['flaky']);
+    expect(poller.status()).toMatchObject({ setAside: 0 });
+    await expect(readFile(failurePath, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('sets aside what still fails after its retries, in the failure file, moves on, and redrives it', async () => {
+    let broken = 'shipment:SH-BAD';
+    const { tables, poller, consumed, logs, failurePath } = await pollingEmptyTables('poller-aside', {
+      retryAttempts: 2,
+      retryDelayMs: 10,
+      handle: (events) => events.filter((e) => e.stream === broken),
+    });
+
+    await recordDispatch(tables, 'bad', 'SH-BAD');
+    await until(() => poller.status().setAside > 0);
+    await recordDispatch(tables, 'good', 'SH-GOOD');
+    await until(() => consumed.some((e) => e.eventId === 'good'));
+
+    const lines = (await readFile(failurePath, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0] as string);
+    // The first try and both retries, then set aside.
+    expect(entry).toMatchObject({ attempts: 3, events: [{ eventId: 'bad', stream: 'shipment:SH-BAD' }] });
+    expect(consumed.map((e) => e.eventId)).toEqual(['good']);
+    await until(() => poller.status().caughtUp);
+    expect(poller.status()).toMatchObject({ setAside: 1, error: null });
+    expect(logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+      'stream poller set events aside after their retries',
+    ]);
+
+    // Still broken: the redrive keeps it in the file. Mended: it is handled and leaves the file.
+    expect(await poller.redrive()).toEqual({ handled: 0, failedAgain: 1 });
+    expect(poller.status()).toMatchObject({ setAside: 1 });
+    broken = 'none';
+    expect(await poller.redrive()).toEqual({ handled: 1, failedAgain: 0 });
+    expect(consumed.map((e) => e.eventId)).toEqual(['good', 'bad']);
+    expect(await readFile(failurePath, 'utf8')).toBe('');
+    expect(poller.status()).toMatchObject({ setAside: 0 });
   });
 });

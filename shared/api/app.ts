@@ -99,6 +99,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(error, c.get('requestId'));
+    if (isClientGone(error, c.req.raw)) {
+      // The client hung up while its body was being read: nothing failed here, and no one reads the answer.
+      deps.logger.info('client closed the connection before sending its whole request', {
+        requestId: c.get('requestId'),
+        path: c.req.path,
+      });
+      return problemResponse(
+        new ProblemError('bad-request', 400, 'The request was cut off before its body ended.'),
+        c.get('requestId'),
+      );
+    }
     deps.logger.error('unhandled error', {
       requestId: c.get('requestId'),
       path: c.req.path,
@@ -121,6 +132,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/** A request body cut off by the client's own disconnect (the Node adapter aborts the request's signal). */
+function isClientGone(error: unknown, request: Request): boolean {
+  return request.signal.aborted && (error as { code?: string }).code === 'ECONNRESET';
 }
 
 export function problemResponse(problem: ProblemError, requestId?: string): Response {

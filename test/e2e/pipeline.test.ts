@@ -1,6 +1,15 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/util/logger.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 const dispatched = (id: string, quantity: number, provider = 'alibaba-cloud') => ({
   eventId: `${id}-d`,
@@ -18,8 +27,11 @@ const dispatched = (id: string, quantity: number, provider = 'alibaba-cloud') =>
 
 describe('the pipeline over HTTP', () => {
   let rt: TestRuntime;
+  const logs: { level: string; message: string }[] = [];
   beforeAll(async () => {
-    rt = await startTestRuntime();
+    rt = await startTestRuntime({
+      logger: createLogger({ level: 'info', write: (line) => logs.push(JSON.parse(line)) }),
+    });
   });
   afterAll(() => rt.stop());
 
@@ -61,6 +73,23 @@ describe('the pipeline over HTTP', () => {
       expect(accepted.headers.get('connection')).toBe('keep-alive');
       await accepted.arrayBuffer();
     }
+  });
+
+  it('logs a client that hangs up in the middle of its body as such, not as an error of ours', async () => {
+    const { port, hostname } = new URL(rt.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(
+          'POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-partner-key\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"type":',
+        );
+        setTimeout(() => socket.destroy(), 100);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    await until(() => logs.some((l) => l.message.startsWith('client closed the connection')));
+    expect(logs.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('does not count an event dated in the future until its time has come', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { configFromEnv } from '../../local/config.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
-import { createLogger } from '../../shared/util/logger.ts';
+import { createLogger, type Logger } from '../../shared/util/logger.ts';
 
 export const PARTNER_KEY = 'test-partner-key';
 export const ANALYST_KEY = 'test-analyst-key';
@@ -28,7 +28,9 @@ export interface TestRuntime {
  * The local runtime in this process, on the run's DynamoDB Local, with its own data dir and its own tables
  * (under `tablePrefix` when given, to start on tables a test prepared).
  */
-export async function startTestRuntime(options: { tablePrefix?: string } = {}): Promise<TestRuntime> {
+export async function startTestRuntime(
+  options: { tablePrefix?: string; logger?: Logger } = {},
+): Promise<TestRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'h20-rt-'));
   const runtime = await startLocalRuntime(
     {
@@ -41,7 +43,7 @@ export async function startTestRuntime(options: { tablePrefix?: string } = {}): 
       analystKey: ANALYST_KEY,
       partnerId: 'test-partner',
     },
-    { logger: createLogger({ level: 'silent' }) },
+    { logger: options.logger ?? createLogger({ level: 'silent' }) },
   );
   const url = runtime.url;
   const get = (path: string, key = ANALYST_KEY) =>

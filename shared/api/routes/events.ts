@@ -62,9 +62,11 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     async (c) => {
       const principal = c.get('principal');
       parseQuery(NoQuery, c.req.queries());
+      // A failed read (the client hung up) goes to the app's error handler; only a decoding error is a 400 here.
+      const bytes = await c.req.arrayBuffer();
       let text: string;
       try {
-        text = UTF8.decode(await c.req.arrayBuffer());
+        text = UTF8.decode(bytes);
       } catch {
         throw new ProblemError('malformed-json', 400, 'The body is not valid UTF-8.');
       }

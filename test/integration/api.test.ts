@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../shared/api/app.ts';
@@ -11,6 +12,7 @@ import type { PublishResult } from '../../shared/bus/publisher.ts';
 import { type DomainEvent, EventInput, FAMILIES, streamOf } from '../../shared/events/catalogue.ts';
 import { contentHash } from '../../shared/events/fingerprint.ts';
 import { projectEvents } from '../../shared/projector/projector.ts';
+import { createDynamoClient } from '../../shared/store/dynamo.ts';
 import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
 import { type CountersRow, DynamoDBProjectionStore } from '../../shared/store/projection-store.ts';
 import { ulidGenerator } from '../../shared/util/clock.ts';
@@ -1467,6 +1469,33 @@ describe('internal errors', () => {
       expect(res.headers.get('retry-after') !== null).toBe(status === 503);
     },
   );
+
+  it('answers 503 with Retry-After when the store stops answering, instead of waiting for ever', async () => {
+    // A store that takes connections and never answers, as a stalled DynamoDB does.
+    const held = new Set<Socket>();
+    const silent = createServer((socket) => {
+      held.add(socket.on('error', () => {}));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const client = createDynamoClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      maxAttempts: 2,
+      requestTimeoutMs: 200,
+    });
+    try {
+      const stalled = createApp({ ...deps, projections: new DynamoDBProjectionStore(client, 'any') });
+
+      const res = await stalled.request('/v1/availability?sku=H20', analyst);
+
+      await problem(res, 503, 'service-unavailable');
+      expect(res.headers.get('retry-after')).toBe('1');
+    } finally {
+      client.destroy();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
 
   it('publishes nothing and leaks nothing when the event store cannot be read during ingest', async () => {
     class BrokenEvents extends DynamoDBEventStore {

@@ -69,7 +69,9 @@ export function jsonOrCsv(
 ): Response {
   const type = negotiate(c.req.header('accept'), ['application/json', 'text/csv']);
   if (type === null) {
-    throw new ProblemError('not-acceptable', 406, 'This route answers application/json or text/csv.');
+    throw new ProblemError('not-acceptable', 406, 'This route answers application/json or text/csv.', {
+      headers: { Vary: 'Accept' },
+    });
   }
   c.header('Vary', 'Accept');
   if (type === 'application/json') return json(c, body);

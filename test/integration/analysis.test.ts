@@ -254,7 +254,10 @@ describe('Accept: text/csv', () => {
     const json = await get('/v1/availability?sku=H20', { Accept: 'text/csv;q=0.5, application/json' });
     expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(json.headers.get('vary')).toMatch(/Accept/i);
-    await problem(await get('/v1/availability?sku=H20', { Accept: 'image/png' }), 406, 'not-acceptable');
+    const refused = await get('/v1/availability?sku=H20', { Accept: 'image/png' });
+    // A cache must not serve this 406 to a client that accepts JSON.
+    expect(refused.headers.get('vary')).toMatch(/Accept/i);
+    await problem(refused, 406, 'not-acceptable');
   });
 });
 

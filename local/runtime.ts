@@ -46,6 +46,8 @@ export interface RuntimeHooks {
   logger?: Logger;
   /** Sees the DynamoDB client before first use: the benchmarks count consumed capacity through it. */
   instrumentDynamo?: (client: DynamoDBClient) => void;
+  /** How long a client may take to send its headers, and its whole request (10 s and 30 s unless given). */
+  httpTimeouts?: { headersMs: number; requestMs: number };
 }
 
 export async function startLocalRuntime(
@@ -160,7 +162,15 @@ async function assemble(
     },
   });
 
+  const timeouts = hooks.httpTimeouts ?? { headersMs: 10_000, requestMs: 30_000 };
   const server = createServer(
+    // Node's defaults (60 s for headers, 300 s for a request, checked every 30 s) let a slow client hold a
+    // connection for minutes; API Gateway gives a whole request 30 s.
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+    },
     closingOnUnreadBodies(
       getRequestListener(app.fetch, {
         hostname: config.host,
@@ -229,20 +239,33 @@ function hasLargeBody(incoming: IncomingMessage): boolean {
 
 /**
  * What Node's HTTP parser refuses before any handler runs (headers over its limit, an unknown method, a
- * broken request line) is answered as problem+json too, then the connection is closed.
+ * broken request line), and a request that does not arrive in time, is answered as problem+json too, then
+ * the connection is closed.
  */
 function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const problem = tooLarge
-    ? new ProblemError('headers-too-large', 431, 'The request headers are larger than this server takes.')
-    : new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.');
+  const [problem, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          new ProblemError(
+            'headers-too-large',
+            431,
+            'The request headers are larger than this server takes.',
+          ),
+          'Request Header Fields Too Large',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [
+            new ProblemError('request-timeout', 408, 'The request did not arrive in time; send it again.'),
+            'Request Timeout',
+          ]
+        : [new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.'), 'Bad Request'];
   const body = JSON.stringify(problem.toBody());
   socket.end(
-    `HTTP/1.1 ${problem.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${problem.status} ${reason}\r\n` +
       'Content-Type: application/problem+json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );

@@ -12,6 +12,7 @@ export const PROBLEM_TITLES = {
   'malformed-json': 'The body is not valid JSON',
   'bad-request': 'The request is not valid HTTP',
   'headers-too-large': 'Request header fields too large',
+  'request-timeout': 'The request took too long to arrive',
   unauthorized: 'Missing or unknown API key',
   forbidden: 'This key may not do that',
   'not-found': 'Not found',

@@ -136,3 +136,38 @@ describe('the pipeline over HTTP', () => {
     expect(JSON.parse(body)).toMatchObject({ type: `/problems/${slug}`, status });
   });
 });
+
+describe('a client too slow to send its request', () => {
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await startTestRuntime({ httpTimeouts: { headersMs: 500, requestMs: 1_000 } });
+  });
+  afterAll(() => rt.stop());
+
+  it.each([
+    ['headers that never end', 'GET /v1/health HTTP/1.1\r\nHost: x\r\n'],
+    [
+      'a body shorter than its Content-Length',
+      'POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-partner-key\r\n' +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    ],
+  ])('gets 408 problem+json in time, and the connection closed: %s', async (_, raw) => {
+    const { port, hostname } = new URL(rt.url);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write(raw));
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('utf8');
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1.1 408 /);
+    expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+    expect(JSON.parse(body)).toMatchObject({ type: '/problems/request-timeout', status: 408 });
+    // Node checks its timeouts once a second here: well within the 60 s and 300 s of its defaults.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

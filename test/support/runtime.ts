@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { configFromEnv } from '../../local/config.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.ts';
+import { type LocalRuntime, type RuntimeHooks, startLocalRuntime } from '../../local/runtime.ts';
 import { createLogger, type Logger } from '../../shared/util/logger.ts';
 
 export const PARTNER_KEY = 'test-partner-key';
@@ -29,7 +29,7 @@ export interface TestRuntime {
  * (under `tablePrefix` when given, to start on tables a test prepared).
  */
 export async function startTestRuntime(
-  options: { tablePrefix?: string; logger?: Logger } = {},
+  options: { tablePrefix?: string; logger?: Logger; httpTimeouts?: RuntimeHooks['httpTimeouts'] } = {},
 ): Promise<TestRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'h20-rt-'));
   const runtime = await startLocalRuntime(
@@ -43,7 +43,7 @@ export async function startTestRuntime(
       analystKey: ANALYST_KEY,
       partnerId: 'test-partner',
     },
-    { logger: options.logger ?? createLogger({ level: 'silent' }) },
+    { logger: options.logger ?? createLogger({ level: 'silent' }), httpTimeouts: options.httpTimeouts },
   );
   const url = runtime.url;
   const get = (path: string, key = ANALYST_KEY) =>

@@ -12,6 +12,7 @@ import {
 import { contentHash } from '../events/fingerprint.ts';
 import type { StoredUnit } from '../projections/plan.ts';
 import type { IdGenerator } from '../util/clock.ts';
+import { repeatedKeysIn } from './json-keys.ts';
 import { ProblemError, type ProblemIssue, validationProblem } from './problem.ts';
 import { issuesOf } from './validation.ts';
 
@@ -47,8 +48,11 @@ export interface FailedEntry {
 /** Deeper than any event's shape needs by far; deep enough input would overflow the stack of every walk. */
 export const MAX_BODY_DEPTH = 32;
 
-/** Splits a body into its events: one event, or `{ "events": [...] }` with 1 to 100. */
-export function eventsOf(body: unknown): { raw: unknown[]; batch: boolean } {
+/**
+ * Splits a body into its events: one event, or `{ "events": [...] }` with 1 to 100. Given the body's `text`,
+ * also refuses a key written twice in one object, which the parsed body no longer shows.
+ */
+export function eventsOf(body: unknown, text?: string): { raw: unknown[]; batch: boolean } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw validationProblem('The body must be an event object or { "events": [...] }.', [
       { path: '', message: 'must be an object' },
@@ -66,6 +70,17 @@ export function eventsOf(body: unknown): { raw: unknown[]; batch: boolean } {
         path: flaw.path,
         message: 'must not hold an unpaired UTF-16 surrogate (an escape from \\ud800 to \\udfff)',
       },
+    ]);
+  }
+  const repeated = text === undefined ? [] : repeatedKeysIn(text);
+  if (repeated.length > 0) {
+    const batch = 'events' in body;
+    throw validationProblem('The body writes a key twice in one object; JSON keeps only the last.', [
+      ...repeated.map((path) =>
+        batch && path[0] === 'events' && typeof path[1] === 'number'
+          ? { index: path[1], path: path.slice(2).join('.'), message: 'is written twice' }
+          : { path: path.join('.'), message: 'is written twice' },
+      ),
     ]);
   }
   if (!('events' in body)) return { raw: [body], batch: false };

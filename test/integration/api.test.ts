@@ -573,6 +573,32 @@ describe('validation', () => {
     expect(bus.calls).toEqual([]);
   });
 
+  it('refuses a key written twice in one object, which JSON.parse would quietly resolve to the last', async () => {
+    const event = JSON.stringify(dispatched({ eventId: unique('EV') }));
+    const twice = event
+      .replace('"type":"shipment.dispatched"', '"type":"shipment.held","type":"shipment.dispatched"')
+      .replace('"quantity":', '"quantity":1,"quantity":');
+    expect(twice).not.toBe(event);
+
+    const single = await problem(await post(null, { raw: twice }), 400, 'validation');
+    expect(single.errors).toEqual([
+      { path: 'type', message: 'is written twice' },
+      { path: 'data.quantity', message: 'is written twice' },
+    ]);
+    const batch = await problem(
+      await post(null, {
+        raw: `{"events":[${JSON.stringify(dispatched({ eventId: unique('EV') }))},${twice}]}`,
+      }),
+      400,
+      'validation',
+    );
+    expect(batch.errors).toEqual([
+      { index: 1, path: 'type', message: 'is written twice' },
+      { index: 1, path: 'data.quantity', message: 'is written twice' },
+    ]);
+    expect(bus.calls).toEqual([]);
+  });
+
   it('lists every issue within one event, without an index', async () => {
     const event = dispatched({ quantity: 1.5 });
     event.data.origin = { country: 'XX' };

@@ -76,7 +76,7 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       } catch {
         throw new ProblemError('malformed-json', 400, 'The body could not be parsed as JSON.');
       }
-      const { raw, batch } = eventsOf(body);
+      const { raw, batch } = eventsOf(body, text);
       const events = validateAll(raw, batch);
       const result = await ingest(
         {

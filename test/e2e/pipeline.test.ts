@@ -3,6 +3,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/util/logger.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
+/**
+ * Sends raw bytes on a fresh connection (then half-closes it, when `end`) and reads the answer until the
+ * server closes the connection.
+ */
+async function rawExchange(
+  url: string,
+  raw: string,
+  options: { end: boolean },
+): Promise<{ head: string; body: string }> {
+  const { port, hostname } = new URL(url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => (options.end ? socket.end(raw) : socket.write(raw)));
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString('utf8');
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
+  return { head, body };
+}
+
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -120,17 +143,7 @@ describe('the pipeline over HTTP', () => {
       'headers-too-large',
     ],
   ])('answers problem+json to a request the HTTP layer refuses: %s', async (_, raw, status, slug) => {
-    const { port, hostname } = new URL(rt.url);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), hostname, () => socket.end(raw));
-      let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString('utf8');
-      });
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-    });
-    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    const { head, body } = await rawExchange(rt.url, raw, { end: true });
     expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(head.toLowerCase()).toContain('content-type: application/problem+json');
     expect(JSON.parse(body)).toMatchObject({ type: `/problems/${slug}`, status });
@@ -152,18 +165,9 @@ describe('a client too slow to send its request', () => {
         'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
     ],
   ])('gets 408 problem+json in time, and the connection closed: %s', async (_, raw) => {
-    const { port, hostname } = new URL(rt.url);
     const started = Date.now();
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), hostname, () => socket.write(raw));
-      let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString('utf8');
-      });
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
-    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    // The connection stays open on our side: only the server's timeout can end the exchange.
+    const { head, body } = await rawExchange(rt.url, raw, { end: false });
     expect(head).toMatch(/^HTTP\/1.1 408 /);
     expect(head.toLowerCase()).toContain('content-type: application/problem+json');
     expect(JSON.parse(body)).toMatchObject({ type: '/problems/request-timeout', status: 408 });

@@ -1,4 +1,4 @@
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type _Record,
@@ -11,6 +11,7 @@ import {
 import type { RecordedEvent } from '../shared/events/catalogue.ts';
 import { eventOfRecord, PROJECTOR_RETRY_ATTEMPTS } from '../shared/projector/stream-records.ts';
 import { sleep } from '../shared/util/clock.ts';
+import { appendJsonLines, readJsonLines } from '../shared/util/json-lines.ts';
 import { errorFields, type Logger } from '../shared/util/logger.ts';
 
 /**
@@ -191,23 +192,13 @@ export class StreamPoller {
   /** Appends an entry to the failure file, synced before the shard moves past its events. */
   private async appendSetAside(entry: SetAside): Promise<void> {
     await this.withFailureFile(async () => {
-      const file = await open(this.options.failurePath, 'a');
-      try {
-        await file.appendFile(`${JSON.stringify(entry)}\n`);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
+      await appendJsonLines(this.options.failurePath, [entry]);
       this.setAside += entry.events.length;
     });
   }
 
-  private async readSetAside(): Promise<SetAside[]> {
-    const text = await readFile(this.options.failurePath, 'utf8').catch(() => '');
-    return text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as SetAside);
+  private readSetAside(): Promise<SetAside[]> {
+    return readJsonLines<SetAside>(this.options.failurePath);
   }
 
   /**
@@ -310,8 +301,8 @@ interface SetAside {
 /** A batch whose events were not all handled, to be read again after `waitMs`. */
 class BatchIncomplete extends Error {
   constructor(
-    readonly failed: number,
-    readonly attempts: number,
+    failed: number,
+    attempts: number,
     readonly waitMs: number,
   ) {
     super(`${failed} events of the batch were not handled (attempt ${attempts})`);

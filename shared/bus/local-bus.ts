@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { Delivery } from '../recorder/recorder.ts';
 import { type Clock, type IdGenerator, sleep, systemClock, ulidGenerator } from '../util/clock.ts';
+import { appendJsonLines, readJsonLines } from '../util/json-lines.ts';
 import { errorFields, type Logger } from '../util/logger.ts';
 import { type BusEntry, type BusEnvelope, busEnvelopeOf } from './envelope.ts';
 import { matchesPattern } from './pattern-matcher.ts';
@@ -306,16 +307,11 @@ export class LocalBus {
   }
 
   private async deadLetter(route: string, records: JournalRecord[]): Promise<void> {
-    const lines = records.map(
-      (record) => `${JSON.stringify({ route, record, at: this.clock.now().toISOString() })}\n`,
+    const at = this.clock.now().toISOString();
+    await appendJsonLines(
+      join(this.options.dir, 'dlq.ndjson'),
+      records.map((record) => ({ route, record, at })),
     );
-    const handle = await open(join(this.options.dir, 'dlq.ndjson'), 'a');
-    try {
-      await handle.write(lines.join(''));
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
     this.deadLettered += records.length;
     this.options.logger?.error('local bus dead-lettered messages', { route, count: records.length });
   }
@@ -337,10 +333,9 @@ export class LocalBus {
       .sort();
     for (const file of files) {
       const path = join(this.options.dir, file);
-      const entries = (await readFile(path, 'utf8'))
-        .split('\n')
-        .filter((line) => line.trim())
-        .map((line) => (JSON.parse(line) as { record: JournalRecord }).record.entry);
+      const entries = (await readJsonLines<{ record: JournalRecord }>(path)).map(
+        ({ record }) => record.entry,
+      );
       if (entries.length > 0) await this.putEvents(entries);
       await rm(path);
       moved += entries.length;

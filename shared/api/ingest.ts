@@ -49,10 +49,10 @@ export interface FailedEntry {
 export const MAX_BODY_DEPTH = 32;
 
 /**
- * Splits a body into its events: one event, or `{ "events": [...] }` with 1 to 100. Given the body's `text`,
- * also refuses a key written twice in one object, which the parsed body no longer shows.
+ * Splits a body, parsed from `text`, into its events: one event, or `{ "events": [...] }` with 1 to 100.
+ * `text` shows what the parsed body no longer does: a key written twice in one object, which is refused.
  */
-export function eventsOf(body: unknown, text?: string): { raw: unknown[]; batch: boolean } {
+export function eventsOf(body: unknown, text: string): { raw: unknown[]; batch: boolean } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw validationProblem('The body must be an event object or { "events": [...] }.', [
       { path: '', message: 'must be an object' },
@@ -72,16 +72,17 @@ export function eventsOf(body: unknown, text?: string): { raw: unknown[]; batch:
       },
     ]);
   }
-  const repeated = text === undefined ? [] : repeatedKeysIn(text);
+  const repeated = repeatedKeysIn(text);
   if (repeated.length > 0) {
     const batch = 'events' in body;
-    throw validationProblem('The body writes a key twice in one object; JSON keeps only the last.', [
-      ...repeated.map((path) =>
+    throw validationProblem(
+      'The body writes a key twice in one object; JSON keeps only the last.',
+      repeated.map((path) =>
         batch && path[0] === 'events' && typeof path[1] === 'number'
           ? { index: path[1], path: path.slice(2).join('.'), message: 'is written twice' }
           : { path: path.join('.'), message: 'is written twice' },
       ),
-    ]);
+    );
   }
   if (!('events' in body)) return { raw: [body], batch: false };
   const { events, ...rest } = body as { events: unknown };

@@ -185,7 +185,7 @@ export class UnitFold {
     const counters = name(rows, rowKey(this.provider, this.sku));
     counters.installed += this.installed;
     for (const [row, installed] of this.otherRows ?? []) name(rows, row).installed += installed;
-    const counter = this.dispatch && this.latest ? COUNTER_OF[this.latest.type] : undefined;
+    const counter = this.dispatch && this.latest ? counterOf(this.latest.type) : undefined;
     if (this.dispatch && counter)
       this.countIn(rows, counters, this.dispatch.data.destination.providerId, this.dispatch.data.sku)[
         counter
@@ -216,14 +216,25 @@ export class UnitFold {
   }
 }
 
-/** The counter a shipment's goods count in, by its latest event: none once cancelled. */
-const COUNTER_OF: Partial<Record<UnitEvent['type'], CounterName>> = {
-  'shipment.dispatched': 'inTransit',
-  'shipment.released': 'inTransit',
-  'shipment.held': 'held',
-  'shipment.delivered': 'delivered',
-  'shipment.installed': 'installed',
-};
+/**
+ * The counter a shipment's goods count in, by its latest event: none once cancelled. A switch, not a lookup
+ * table: indexing an object by a string read from an event makes V8 look the string up in its string table.
+ */
+function counterOf(type: UnitEvent['type']): CounterName | undefined {
+  switch (type) {
+    case 'shipment.dispatched':
+    case 'shipment.released':
+      return 'inTransit';
+    case 'shipment.held':
+      return 'held';
+    case 'shipment.delivered':
+      return 'delivered';
+    case 'shipment.installed':
+      return 'installed';
+    default:
+      return undefined;
+  }
+}
 
 /** The row's counters in a contribution, created at zero the first time the row is named. */
 function name(contribution: Map<RowKey, Counters>, row: RowKey): Counters {

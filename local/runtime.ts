@@ -170,16 +170,20 @@ async function assemble(
       headersTimeout: timeouts.headersMs,
       requestTimeout: timeouts.requestMs,
       connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+      // Node would answer a missing Host with a bare 400; `requiringHost` answers it as problem+json.
+      requireHostHeader: false,
     },
-    closingOnUnreadBodies(
-      getRequestListener(app.fetch, {
-        hostname: config.host,
-        // A request the adapter cannot turn into a URL (a backslash in the path, a malformed Host).
-        errorHandler: () =>
-          problemResponse(
-            new ProblemError('bad-request', 400, 'The request target or Host header is not valid.'),
-          ),
-      }),
+    requiringHost(
+      closingOnUnreadBodies(
+        getRequestListener(app.fetch, {
+          hostname: config.host,
+          // A request the adapter cannot turn into a URL (a backslash in the path, a malformed Host).
+          errorHandler: () =>
+            problemResponse(
+              new ProblemError('bad-request', 400, 'The request target or Host header is not valid.'),
+            ),
+        }),
+      ),
     ),
   );
   server.on('clientError', answerClientError);
@@ -235,6 +239,25 @@ function hasLargeBody(incoming: IncomingMessage): boolean {
   const length = incoming.headers['content-length'];
   if (length === undefined) return incoming.headers['transfer-encoding'] !== undefined;
   return Number(length) > DRAINED_BODY_BYTES;
+}
+
+/**
+ * An HTTP/1.1 request without a `Host` gets a 400 (RFC 9112, section 3.2), as problem+json like every other
+ * refusal, and its connection closed.
+ */
+function requiringHost(listener: RequestListener): RequestListener {
+  return (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    if (incoming.httpVersion !== '1.1' || incoming.headers.host !== undefined)
+      return listener(incoming, outgoing);
+    const problem = new ProblemError('bad-request', 400, 'An HTTP/1.1 request needs a Host header.');
+    const body = JSON.stringify(problem.toBody());
+    outgoing.writeHead(problem.status, {
+      'Content-Type': 'application/problem+json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      Connection: 'close',
+    });
+    outgoing.end(body);
+  };
 }
 
 /**

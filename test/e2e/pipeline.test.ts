@@ -136,6 +136,7 @@ describe('the pipeline over HTTP', () => {
     ['a backslash in the path', 'GET /v1/events/\\ HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
     ['a malformed Host', 'GET /v1/health HTTP/1.1\r\nHost: a b c\r\n\r\n', 400, 'bad-request'],
     ['an unknown method', 'FOO /v1/health HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
+    ['an HTTP/1.1 request without Host', 'GET /v1/health HTTP/1.1\r\n\r\n', 400, 'bad-request'],
     [
       'headers over the limit',
       `GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,

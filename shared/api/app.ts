@@ -51,6 +51,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const started = performance.now();
     await next();
     c.header('X-Request-Id', requestId);
+    // Hono answers HEAD from the GET route and drops the body; its length is still what GET would send.
+    if (c.req.method === 'HEAD' && c.res.body && !c.res.headers.has('Content-Length'))
+      c.header('Content-Length', String((await c.res.clone().arrayBuffer()).byteLength));
     deps.logger.debug('request', {
       requestId,
       method: c.req.method,

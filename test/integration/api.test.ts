@@ -1177,14 +1177,15 @@ describe('routes and methods', () => {
     expect(await res.text()).toBe('');
   });
 
-  it('answers HEAD where GET is allowed, without a body', async () => {
-    const res = await app.request('/v1/availability?sku=H20', {
-      method: 'HEAD',
-      headers: { Authorization: `Bearer ${KEY.analyst}` },
-    });
+  it('answers HEAD where GET is allowed, without a body but with the length GET would send', async () => {
+    const headers = { Authorization: `Bearer ${KEY.analyst}` };
+    const res = await app.request('/v1/availability?sku=H20', { method: 'HEAD', headers });
+    const body = await (await app.request('/v1/availability?sku=H20', { headers })).arrayBuffer();
 
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
+    expect(body.byteLength).toBeGreaterThan(0);
+    expect(res.headers.get('content-length')).toBe(String(body.byteLength));
   });
 
   it('answers OPTIONS on no route with 404', async () => {

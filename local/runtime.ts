@@ -170,10 +170,10 @@ async function assemble(
       headersTimeout: timeouts.headersMs,
       requestTimeout: timeouts.requestMs,
       connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
-      // Node would answer a missing Host with a bare 400; `requiringHost` answers it as problem+json.
+      // Node would answer a missing Host with a bare 400; `refusingMalformed` answers it as problem+json.
       requireHostHeader: false,
     },
-    requiringHost(
+    refusingMalformed(
       closingOnUnreadBodies(
         getRequestListener(app.fetch, {
           hostname: config.host,
@@ -187,6 +187,22 @@ async function assemble(
     ),
   );
   server.on('clientError', answerClientError);
+  // A client that asks before sending its body hears `100 Continue` only once a route reads the body: a
+  // request refused on its headers alone (a key, a type, a Content-Length over the limit) gets its answer
+  // at once, and its body is never sent.
+  server.on('checkContinue', (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    incoming.once('resume', () => {
+      if (!outgoing.headersSent) outgoing.writeContinue();
+    });
+    server.emit('request', incoming, outgoing);
+  });
+  server.on('connect', (_: IncomingMessage, socket: Duplex) =>
+    endWithProblem(
+      socket,
+      new ProblemError('not-implemented', 501, 'CONNECT is not served here.'),
+      'Not Implemented',
+    ),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -242,14 +258,13 @@ function hasLargeBody(incoming: IncomingMessage): boolean {
 }
 
 /**
- * An HTTP/1.1 request without a `Host` gets a 400 (RFC 9112, section 3.2), as problem+json like every other
- * refusal, and its connection closed.
+ * What HTTP/1.1 (RFC 9112) says a server must or should refuse, and Node's parser lets through: answered as
+ * problem+json, as every other refusal, and the connection closed (the body, if any, is never read).
  */
-function requiringHost(listener: RequestListener): RequestListener {
+function refusingMalformed(listener: RequestListener): RequestListener {
   return (incoming: IncomingMessage, outgoing: ServerResponse) => {
-    if (incoming.httpVersion !== '1.1' || incoming.headers.host !== undefined)
-      return listener(incoming, outgoing);
-    const problem = new ProblemError('bad-request', 400, 'An HTTP/1.1 request needs a Host header.');
+    const problem = refusalOf(incoming);
+    if (!problem) return listener(incoming, outgoing);
     const body = JSON.stringify(problem.toBody());
     outgoing.writeHead(problem.status, {
       'Content-Type': 'application/problem+json; charset=utf-8',
@@ -258,6 +273,30 @@ function requiringHost(listener: RequestListener): RequestListener {
     });
     outgoing.end(body);
   };
+}
+
+/** The refusal a request has coming before any route sees it, if any. */
+function refusalOf(incoming: IncomingMessage): ProblemError | undefined {
+  if (incoming.httpVersionMajor !== 1)
+    return new ProblemError(
+      'http-version-not-supported',
+      505,
+      `HTTP/${incoming.httpVersion} is not served here; use HTTP/1.1.`,
+    );
+  let hosts = 0;
+  for (let i = 0; i < incoming.rawHeaders.length; i += 2)
+    if (incoming.rawHeaders[i]?.toLowerCase() === 'host') hosts++;
+  if (incoming.httpVersionMinor >= 1 && hosts === 0)
+    return new ProblemError('bad-request', 400, 'An HTTP/1.1 request needs a Host header.');
+  if (hosts > 1) return new ProblemError('bad-request', 400, 'A request takes one Host header.');
+  const codings = (incoming.headers['transfer-encoding'] ?? '').split(',').map((c) => c.trim().toLowerCase());
+  if (codings.some((coding) => coding !== '' && coding !== 'chunked'))
+    return new ProblemError(
+      'not-implemented',
+      501,
+      'Only the chunked transfer coding is understood here; send the body as it is, or chunked.',
+    );
+  return undefined;
 }
 
 /**
@@ -286,6 +325,11 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
             'Request Timeout',
           ]
         : [new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.'), 'Bad Request'];
+  endWithProblem(socket, problem, reason);
+}
+
+/** Writes a problem+json answer straight to a socket and closes it: for what never reached the HTTP server's handlers. */
+function endWithProblem(socket: Duplex, problem: ProblemError, reason: string): void {
   const body = JSON.stringify(problem.toBody());
   socket.end(
     `HTTP/1.1 ${problem.status} ${reason}\r\n` +

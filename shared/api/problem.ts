@@ -13,6 +13,8 @@ export const PROBLEM_TITLES = {
   'bad-request': 'The request is not valid HTTP',
   'headers-too-large': 'Request header fields too large',
   'request-timeout': 'The request took too long to arrive',
+  'not-implemented': 'This server does not implement that',
+  'http-version-not-supported': 'HTTP version not supported',
   unauthorized: 'Missing or unknown API key',
   forbidden: 'This key may not do that',
   'not-found': 'Not found',

@@ -137,6 +137,21 @@ describe('the pipeline over HTTP', () => {
     ['a malformed Host', 'GET /v1/health HTTP/1.1\r\nHost: a b c\r\n\r\n', 400, 'bad-request'],
     ['an unknown method', 'FOO /v1/health HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
     ['an HTTP/1.1 request without Host', 'GET /v1/health HTTP/1.1\r\n\r\n', 400, 'bad-request'],
+    ['two Host headers', 'GET /v1/health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 400, 'bad-request'],
+    [
+      'HTTP/2.0 on the request line',
+      'GET /v1/health HTTP/2.0\r\nHost: x\r\n\r\n',
+      505,
+      'http-version-not-supported',
+    ],
+    [
+      'a transfer coding other than chunked',
+      'POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+        'Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n',
+      501,
+      'not-implemented',
+    ],
+    ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 501, 'not-implemented'],
     [
       'headers over the limit',
       `GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
@@ -148,6 +163,42 @@ describe('the pipeline over HTTP', () => {
     expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(head.toLowerCase()).toContain('content-type: application/problem+json');
     expect(JSON.parse(body)).toMatchObject({ type: `/problems/${slug}`, status });
+  });
+});
+
+describe('a client that asks before sending its body (Expect: 100-continue)', () => {
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await startTestRuntime();
+  });
+  afterAll(() => rt.stop());
+
+  const post = (headers: string, body: string) =>
+    'POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n' +
+    `Connection: close\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+  it('hears 100 Continue, then the answer, when the body is taken', async () => {
+    const body = JSON.stringify(dispatched('SH-EXPECT', 5));
+    // Connection: close ends the exchange once answered (a half-close from us would abort the request).
+    const answer = await rawExchange(rt.url, post('Authorization: Bearer test-partner-key\r\n', body), {
+      end: false,
+    });
+    expect(answer.head).toBe('HTTP/1.1 100 Continue');
+    expect(answer.body).toMatch(/^HTTP\/1.1 202 /);
+  });
+
+  it.each([
+    ['no key', '', 401],
+    ['a body over the limit, by its Content-Length', 'Authorization: Bearer test-partner-key\r\n', 413],
+  ])('gets its refusal at once, without 100 Continue: %s', async (_, headers, status) => {
+    const raw =
+      status === 413
+        ? post(headers, '').replace('Content-Length: 0', `Content-Length: ${2 * 1024 * 1024}`)
+        : post(headers, '{}');
+    // Only the headers are sent: a server that waited for the body would never answer.
+    const { head } = await rawExchange(rt.url, raw, { end: false });
+    expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head).not.toContain('100 Continue');
   });
 });
 

@@ -187,6 +187,25 @@ describe('a client that asks before sending its body (Expect: 100-continue)', ()
     expect(answer.body).toMatch(/^HTTP\/1.1 202 /);
   });
 
+  it('hears 100 Continue while it holds its body back, and the answer once it sends it', async () => {
+    const body = JSON.stringify(dispatched('SH-EXPECT-2', 5));
+    const raw = post('Authorization: Bearer test-partner-key\r\n', body);
+    const at = raw.indexOf('\r\n\r\n') + 4;
+    const { port, hostname } = new URL(rt.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write(raw.slice(0, at)));
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('utf8');
+        // The body goes only after the server has asked for it, as a careful client does.
+        if (text === 'HTTP/1.1 100 Continue\r\n\r\n') socket.write(raw.slice(at));
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 100 Continue\r\n\r\nHTTP\/1.1 202 /);
+  });
+
   it.each([
     ['no key', '', 401],
     ['a body over the limit, by its Content-Length', 'Authorization: Bearer test-partner-key\r\n', 413],

@@ -304,28 +304,46 @@ function refusalOf(incoming: IncomingMessage): ProblemError | undefined {
  * broken request line), and a request that does not arrive in time, is answered as problem+json too, then
  * the connection is closed.
  */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   const [problem, reason] =
-    error.code === 'HPE_HEADER_OVERFLOW'
+    error.code === 'HPE_HEADER_OVERFLOW' && requestLineBytes(error.rawPacket) > LONGEST_REQUEST_LINE
       ? [
-          new ProblemError(
-            'headers-too-large',
-            431,
-            'The request headers are larger than this server takes.',
-          ),
-          'Request Header Fields Too Large',
+          new ProblemError('uri-too-long', 414, 'The request target is longer than this server takes.'),
+          'URI Too Long',
         ]
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      : error.code === 'HPE_HEADER_OVERFLOW'
         ? [
-            new ProblemError('request-timeout', 408, 'The request did not arrive in time; send it again.'),
-            'Request Timeout',
+            new ProblemError(
+              'headers-too-large',
+              431,
+              'The request headers are larger than this server takes.',
+            ),
+            'Request Header Fields Too Large',
           ]
-        : [new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.'), 'Bad Request'];
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [
+              new ProblemError('request-timeout', 408, 'The request did not arrive in time; send it again.'),
+              'Request Timeout',
+            ]
+          : [new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.'), 'Bad Request'];
   endWithProblem(socket, problem, reason);
+}
+
+/** RFC 9112 asks a server to take request lines of at least 8,000 bytes; Node takes 16 KiB of headers in all. */
+const LONGEST_REQUEST_LINE = 8_192;
+
+/**
+ * How long the request line is, as far as the parser got: the bytes before the first line end of the data it
+ * refused, or all of them if there is none (a target that alone fills the limit).
+ */
+function requestLineBytes(packet: Buffer | undefined): number {
+  if (!packet) return 0;
+  const end = packet.indexOf('\r\n');
+  return end === -1 ? packet.length : end;
 }
 
 /** Writes a problem+json answer straight to a socket and closes it: for what never reached the HTTP server's handlers. */

@@ -12,6 +12,7 @@ export const PROBLEM_TITLES = {
   'malformed-json': 'The body is not valid JSON',
   'bad-request': 'The request is not valid HTTP',
   'headers-too-large': 'Request header fields too large',
+  'uri-too-long': 'The request target is too long',
   'request-timeout': 'The request took too long to arrive',
   'not-implemented': 'This server does not implement that',
   'http-version-not-supported': 'HTTP version not supported',

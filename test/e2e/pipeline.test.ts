@@ -158,6 +158,12 @@ describe('the pipeline over HTTP', () => {
       431,
       'headers-too-large',
     ],
+    [
+      'a request target over 8 KiB that overflows the headers',
+      `GET /v1/events?stream=${'a'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      414,
+      'uri-too-long',
+    ],
   ])('answers problem+json to a request the HTTP layer refuses: %s', async (_, raw, status, slug) => {
     const { head, body } = await rawExchange(rt.url, raw, { end: true });
     expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));

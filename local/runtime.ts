@@ -1,5 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -197,11 +203,7 @@ async function assemble(
     server.emit('request', incoming, outgoing);
   });
   server.on('connect', (_: IncomingMessage, socket: Duplex) =>
-    endWithProblem(
-      socket,
-      new ProblemError('not-implemented', 501, 'CONNECT is not served here.'),
-      'Not Implemented',
-    ),
+    endWithProblem(socket, new ProblemError('not-implemented', 501, 'CONNECT is not served here.')),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -309,28 +311,21 @@ function answerClientError(error: Error & { code?: string; rawPacket?: Buffer },
     socket.destroy();
     return;
   }
-  const [problem, reason] =
-    error.code === 'HPE_HEADER_OVERFLOW' && requestLineBytes(error.rawPacket) > LONGEST_REQUEST_LINE
-      ? [
-          new ProblemError('uri-too-long', 414, 'The request target is longer than this server takes.'),
-          'URI Too Long',
-        ]
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [
-            new ProblemError(
-              'headers-too-large',
-              431,
-              'The request headers are larger than this server takes.',
-            ),
-            'Request Header Fields Too Large',
-          ]
-        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [
-              new ProblemError('request-timeout', 408, 'The request did not arrive in time; send it again.'),
-              'Request Timeout',
-            ]
-          : [new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.'), 'Bad Request'];
-  endWithProblem(socket, problem, reason);
+  endWithProblem(socket, clientErrorProblem(error));
+}
+
+function clientErrorProblem(error: Error & { code?: string; rawPacket?: Buffer }): ProblemError {
+  if (error.code === 'HPE_HEADER_OVERFLOW' && requestLineBytes(error.rawPacket) > LONGEST_REQUEST_LINE)
+    return new ProblemError('uri-too-long', 414, 'The request target is longer than this server takes.');
+  if (error.code === 'HPE_HEADER_OVERFLOW')
+    return new ProblemError(
+      'headers-too-large',
+      431,
+      'The request headers are larger than this server takes.',
+    );
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return new ProblemError('request-timeout', 408, 'The request did not arrive in time; send it again.');
+  return new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.');
 }
 
 /** RFC 9112 asks a server to take request lines of at least 8,000 bytes; Node takes 16 KiB of headers in all. */
@@ -347,10 +342,10 @@ function requestLineBytes(packet: Buffer | undefined): number {
 }
 
 /** Writes a problem+json answer straight to a socket and closes it: for what never reached the HTTP server's handlers. */
-function endWithProblem(socket: Duplex, problem: ProblemError, reason: string): void {
+function endWithProblem(socket: Duplex, problem: ProblemError): void {
   const body = JSON.stringify(problem.toBody());
   socket.end(
-    `HTTP/1.1 ${problem.status} ${reason}\r\n` +
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
       'Content-Type: application/problem+json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );

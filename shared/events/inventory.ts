@@ -6,9 +6,9 @@ export const InventoryAdjusted = z.strictObject({
   sku: Sku,
   delta: z
     .number()
+    .min(-1_000_000, { abort: true })
+    .max(1_000_000, { abort: true })
     .int('must be an integer')
-    .min(-1_000_000)
-    .max(1_000_000)
     .refine((delta) => delta !== 0, 'must not be zero'),
   reason: z.enum(['opening-balance', 'decommissioned', 'audit', 'transfer']),
   note: Text(500).optional(),

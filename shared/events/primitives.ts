@@ -56,7 +56,12 @@ export const Authority = z
     'must be an authority such as US-BIS or CN-GACC, without control characters or outer spaces',
   );
 
-export const Quantity = z.number().int('must be an integer').min(1).max(1_000_000);
+/** Out of range is said alone: `2^53 + 1` is too big, and no other message would help. */
+export const Quantity = z
+  .number()
+  .min(1, { abort: true })
+  .max(1_000_000, { abort: true })
+  .int('must be an integer');
 
 /**
  * Free text (a name, a title, a reason). The API also refuses blank text and control characters in it

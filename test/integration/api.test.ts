@@ -698,6 +698,9 @@ describe('validation', () => {
     [0, 'must be at least 1'],
     [1_000_001, 'must be at most 1000000'],
     [1.5, 'must be an integer'],
+    // Out of range and a fraction, or past 2^53: the range alone is what the partner needs to hear.
+    [-0.5, 'must be at least 1'],
+    [2 ** 53 + 2, 'must be at most 1000000'],
   ])('says what is wrong with quantity %j in words: %s', async (quantity, message) => {
     const body = await problem(await post(dispatched({ quantity })), 400, 'validation');
 

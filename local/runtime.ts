@@ -13,7 +13,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { getRequestListener } from '@hono/node-server';
 import { createApp, problemResponse } from '../shared/api/app.ts';
-import { ProblemError } from '../shared/api/problem.ts';
+import { PROBLEM_CONTENT_TYPE, ProblemError } from '../shared/api/problem.ts';
 import { Authenticator } from '../shared/auth/authenticator.ts';
 import { DynamoDBKeyStore } from '../shared/auth/key-store.ts';
 import { newKeyRecord } from '../shared/auth/keys.ts';
@@ -269,7 +269,7 @@ function refusingMalformed(listener: RequestListener): RequestListener {
     if (!problem) return listener(incoming, outgoing);
     const body = JSON.stringify(problem.toBody());
     outgoing.writeHead(problem.status, {
-      'Content-Type': 'application/problem+json; charset=utf-8',
+      'Content-Type': PROBLEM_CONTENT_TYPE,
       'Content-Length': Buffer.byteLength(body),
       Connection: 'close',
     });
@@ -346,7 +346,7 @@ function endWithProblem(socket: Duplex, problem: ProblemError): void {
   const body = JSON.stringify(problem.toBody());
   socket.end(
     `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
-      'Content-Type: application/problem+json; charset=utf-8\r\n' +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

@@ -3,7 +3,7 @@ import { errorFields } from '../util/logger.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { DOCS_ASSETS } from './docs-page.ts';
 import { ROUTES } from './openapi.ts';
-import { ProblemError } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, ProblemError } from './problem.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -146,7 +146,7 @@ export function problemResponse(problem: ProblemError, requestId?: string): Resp
   return new Response(JSON.stringify(problem.toBody()), {
     status: problem.status,
     headers: {
-      'Content-Type': 'application/problem+json; charset=utf-8',
+      'Content-Type': PROBLEM_CONTENT_TYPE,
       ...(requestId ? { 'X-Request-Id': requestId } : {}),
       ...problem.headers,
     },

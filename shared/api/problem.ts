@@ -7,6 +7,9 @@ export interface ProblemIssue {
   message: string;
 }
 
+/** The media type of every error answer, wherever it is written. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
 export const PROBLEM_TITLES = {
   validation: 'Your request is not valid',
   'malformed-json': 'The body is not valid JSON',

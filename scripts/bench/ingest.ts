@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { type CoresUsed, MACHINE_CORES, watchCores } from './cpu.ts';
+import { javaPidServing } from './jvm.ts';
 import { LagSampler } from './lag.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { RssSampler, rssMiB } from './memory.ts';
@@ -25,6 +27,8 @@ interface Run {
   eventsPerS: number;
   p50: number;
   p99: number;
+  /** The cores busy while the load ran (Linux only). */
+  cores?: CoresUsed;
 }
 
 const AUTH = { authorization: `Bearer ${PARTNER_KEY}` };
@@ -73,8 +77,19 @@ export async function benchIngest(
   const idle = rssMiB();
   const rss = new RssSampler();
   rss.start();
+  const jvmPid = javaPidServing(stack.dynamoEndpoint);
+  /** Runs a load, watching the cores from the moment the load starts. */
+  const timedLoad = async (job: Parameters<typeof runLoad>[0], onStart?: () => void) => {
+    let watch: (() => CoresUsed) | undefined;
+    const out = await runLoad(job, () => {
+      watch = watchCores(jvmPid);
+      onStart?.();
+    });
+    return { out, cores: watch?.() };
+  };
 
   let singlePeak: { connections: number; floor: Run } | undefined;
+  const cpu: [string, CoresUsed | undefined][] = [];
   for (const mode of MODES) {
     const runs: { floor: Run; ours: Run; lags: number[]; unseen: number }[] = [];
     for (const connections of sizes.connections) {
@@ -83,17 +98,14 @@ export async function benchIngest(
         durationS: sizes.durationS,
         eventsPerRequest: mode.eventsPerRequest,
       };
-      const floor = runOf(
-        connections,
-        mode.eventsPerRequest,
-        await runLoad({
-          ...job,
-          url: stack.floorUrl,
-          path: '/floor',
-          headers: {},
-          prefix: `F${id}-${mode.name}-${connections}`,
-        }),
-      );
+      const floorLoad = await timedLoad({
+        ...job,
+        url: stack.floorUrl,
+        path: '/floor',
+        headers: {},
+        prefix: `F${id}-${mode.name}-${connections}`,
+      });
+      const floor = runOf(connections, mode.eventsPerRequest, floorLoad.out, floorLoad.cores);
       const sampler = new LagSampler({
         url: stack.runtime.url,
         partnerKey: PARTNER_KEY,
@@ -101,7 +113,7 @@ export async function benchIngest(
         prefix: `LAG${id}-${mode.name}-${connections}`,
         intervalMs: sizes.lagIntervalMs,
       });
-      const out = await runLoad(
+      const { out, cores } = await timedLoad(
         {
           ...job,
           url: stack.runtime.url,
@@ -115,7 +127,7 @@ export async function benchIngest(
         notes.push(
           `ingest.${mode.name} at ${connections} connections: ${JSON.stringify(out.statuses)}, ${out.errors} errors`,
         );
-      const ours = runOf(connections, mode.eventsPerRequest, out);
+      const ours = runOf(connections, mode.eventsPerRequest, out, cores);
       const drained = Date.now();
       const { lags, unseen } = await sampler.finish(sizes.settleTimeoutMs);
       await stack.settle(sizes.settleTimeoutMs);
@@ -133,7 +145,10 @@ export async function benchIngest(
     const atPeak = runs.find((r) => r.ours === ours) ?? (runs[0] as (typeof runs)[number]);
     const name = `ingest.${mode.name}`;
     const perCount = runs.length > 1;
-    if (mode.name === 'single') singlePeak = { connections: ours.connections, floor: atPeak.floor };
+    if (mode.name === 'single') {
+      singlePeak = { connections: ours.connections, floor: atPeak.floor };
+      cpu.push(['floor.single', atPeak.floor.cores], ['ingest.single', ours.cores]);
+    }
     results.push(
       result(name, ours.eventsPerS, 'events/s', {
         baseline: floor.eventsPerS,
@@ -174,10 +189,24 @@ export async function benchIngest(
   }
 
   if (singlePeak) {
-    const split = await halves(stack, sizes, singlePeak.connections, singlePeak.floor, id);
+    const split = await halves(stack, sizes, singlePeak.connections, singlePeak.floor, id, jvmPid);
     results.push(...split.results);
     notes.push(...split.notes);
+    cpu.push(...split.cpu);
   }
+  const watched = cpu.filter((entry): entry is [string, CoresUsed] => entry[1] !== undefined);
+  for (const [phase, cores] of watched) {
+    results.push(result(`cpu.${phase}`, cores.machine, 'cores', { baseline: MACHINE_CORES }));
+    results.push(result(`cpu.${phase}.jvm`, cores.jvm, 'cores', { baseline: MACHINE_CORES }));
+  }
+  if (watched.length > 0)
+    notes.push(
+      `cpu: cores busy (CPU time over wall time, from /proc) in the whole machine and in DynamoDB Local's JVM, ` +
+        `against the machine's ${MACHINE_CORES}: the floor and ours at ingest.single's peak, then its two halves; ` +
+        `the bench's own process (API, bus, recorder, projector, floor) took ` +
+        watched.map(([phase, cores]) => `${cores.bench.toFixed(2)} (${phase})`).join(', ') +
+        '.',
+    );
 
   results.push(result('memory.rssPeak', rss.stop(), 'MiB', { baseline: idle }));
   notes.push(
@@ -198,28 +227,38 @@ async function halves(
   connections: number,
   floor: Run,
   id: string,
-): Promise<{ results: BenchResult[]; notes: string[] }> {
+  jvmPid: number | undefined,
+): Promise<{ results: BenchResult[]; notes: string[]; cpu: [string, CoresUsed | undefined][] }> {
   const { bus } = stack.runtime;
   bus.pauseDelivery();
   let out: LoadResult;
+  let watchApi: (() => CoresUsed) | undefined;
   try {
-    out = await runLoad({
-      connections,
-      durationS: sizes.durationS,
-      eventsPerRequest: 1,
-      url: stack.runtime.url,
-      path: '/v1/events',
-      headers: AUTH,
-      prefix: `H${id}`,
-    });
+    out = await runLoad(
+      {
+        connections,
+        durationS: sizes.durationS,
+        eventsPerRequest: 1,
+        url: stack.runtime.url,
+        path: '/v1/events',
+        headers: AUTH,
+        prefix: `H${id}`,
+      },
+      () => {
+        watchApi = watchCores(jvmPid);
+      },
+    );
   } catch (error) {
     bus.resumeDelivery();
     throw error;
   }
+  const apiCores = watchApi?.();
   const api = runOf(connections, 1, out);
   const started = performance.now();
+  const watchPipeline = watchCores(jvmPid);
   bus.resumeDelivery();
   await stack.settle(sizes.settleTimeoutMs);
+  const pipelineCores = watchPipeline?.();
   const drainS = (performance.now() - started) / 1000;
   const pipeline = out.ok / drainS;
   progress(
@@ -236,14 +275,19 @@ async function halves(
         `${out.ok} events in ${out.durationS.toFixed(1)} s; the pipeline then recorded and projected them in ` +
         `${drainS.toFixed(1)} s with the API idle. Both against the floor at ${connections} connections.`,
     ],
+    cpu: [
+      ['apiOnly', apiCores],
+      ['pipelineOnly', pipelineCores],
+    ],
   };
 }
 
-function runOf(connections: number, eventsPerRequest: number, out: LoadResult): Run {
+function runOf(connections: number, eventsPerRequest: number, out: LoadResult, cores?: CoresUsed): Run {
   return {
     connections,
     eventsPerS: (out.ok * eventsPerRequest) / out.durationS,
     p50: out.latencyP50,
     p99: out.latencyP99,
+    cores,
   };
 }

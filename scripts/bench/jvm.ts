@@ -16,6 +16,7 @@ import { createDynamoClient } from '../../shared/store/dynamo.ts';
 import { DynamoDBEventStore } from '../../shared/store/event-store.ts';
 import { DynamoDBProjectionStore } from '../../shared/store/projection-store.ts';
 import { tableNamesFor } from '../../shared/store/tables.ts';
+import { processCpuNs } from './cpu.ts';
 import { eventAt, recordedEventAt } from './events.ts';
 import { type BenchResult, result } from './report.ts';
 import { createFloorTable } from './stack.ts';
@@ -170,15 +171,7 @@ class JvmMeter {
   }
 
   cpuNs(): number {
-    let ns = 0;
-    for (const task of readdirSync(`/proc/${this.pid}/task`)) {
-      try {
-        ns += Number(readFileSync(`/proc/${this.pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // The thread ended between the listing and the read.
-      }
-    }
-    return ns;
+    return processCpuNs(this.pid);
   }
 
   /** Charges the CPU since the last mark to the operations then in flight, shared equally. */

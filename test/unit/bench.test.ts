@@ -47,6 +47,8 @@ const REQUIRED = [
   'ingest.batch10',
   'ingest.single.apiOnly',
   'ingest.single.pipelineOnly',
+  'cpu.ingest.single',
+  'cpu.pipelineOnly.jvm',
   'lag.p99',
   'fold',
   'rebuild',

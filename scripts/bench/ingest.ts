@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type CoresUsed, MACHINE_CORES, watchCores } from './cpu.ts';
 import { javaPidServing } from './jvm.ts';
 import { LagSampler } from './lag.ts';
-import { type LoadResult, runLoad } from './load.ts';
+import { type LoadJob, type LoadResult, runLoad } from './load.ts';
 import { RssSampler, rssMiB } from './memory.ts';
 import { type BenchResult, percentile, progress, result } from './report.ts';
 import { ANALYST_KEY, type BenchStack, PARTNER_KEY } from './stack.ts';
@@ -78,15 +78,6 @@ export async function benchIngest(
   const rss = new RssSampler();
   rss.start();
   const jvmPid = javaPidServing(stack.dynamoEndpoint);
-  /** Runs a load, watching the cores from the moment the load starts. */
-  const timedLoad = async (job: Parameters<typeof runLoad>[0], onStart?: () => void) => {
-    let watch: (() => CoresUsed) | undefined;
-    const out = await runLoad(job, () => {
-      watch = watchCores(jvmPid);
-      onStart?.();
-    });
-    return { out, cores: watch?.() };
-  };
 
   let singlePeak: { connections: number; floor: Run } | undefined;
   const cpu: [string, CoresUsed | undefined][] = [];
@@ -98,7 +89,7 @@ export async function benchIngest(
         durationS: sizes.durationS,
         eventsPerRequest: mode.eventsPerRequest,
       };
-      const floorLoad = await timedLoad({
+      const floorLoad = await timedLoad(jvmPid, {
         ...job,
         url: stack.floorUrl,
         path: '/floor',
@@ -114,6 +105,7 @@ export async function benchIngest(
         intervalMs: sizes.lagIntervalMs,
       });
       const { out, cores } = await timedLoad(
+        jvmPid,
         {
           ...job,
           url: stack.runtime.url,
@@ -231,28 +223,22 @@ async function halves(
 ): Promise<{ results: BenchResult[]; notes: string[]; cpu: [string, CoresUsed | undefined][] }> {
   const { bus } = stack.runtime;
   bus.pauseDelivery();
-  let out: LoadResult;
-  let watchApi: (() => CoresUsed) | undefined;
+  let loaded: { out: LoadResult; cores?: CoresUsed };
   try {
-    out = await runLoad(
-      {
-        connections,
-        durationS: sizes.durationS,
-        eventsPerRequest: 1,
-        url: stack.runtime.url,
-        path: '/v1/events',
-        headers: AUTH,
-        prefix: `H${id}`,
-      },
-      () => {
-        watchApi = watchCores(jvmPid);
-      },
-    );
+    loaded = await timedLoad(jvmPid, {
+      connections,
+      durationS: sizes.durationS,
+      eventsPerRequest: 1,
+      url: stack.runtime.url,
+      path: '/v1/events',
+      headers: AUTH,
+      prefix: `H${id}`,
+    });
   } catch (error) {
     bus.resumeDelivery();
     throw error;
   }
-  const apiCores = watchApi?.();
+  const { out, cores: apiCores } = loaded;
   const api = runOf(connections, 1, out);
   const started = performance.now();
   const watchPipeline = watchCores(jvmPid);
@@ -280,6 +266,20 @@ async function halves(
       ['pipelineOnly', pipelineCores],
     ],
   };
+}
+
+/** Runs a load, watching the cores from the moment the load starts (when the JVM's process is known). */
+async function timedLoad(
+  jvmPid: number | undefined,
+  job: LoadJob,
+  onStart?: () => void,
+): Promise<{ out: LoadResult; cores?: CoresUsed }> {
+  let watch: (() => CoresUsed) | undefined;
+  const out = await runLoad(job, () => {
+    watch = watchCores(jvmPid);
+    onStart?.();
+  });
+  return { out, cores: watch?.() };
 }
 
 function runOf(connections: number, eventsPerRequest: number, out: LoadResult, cores?: CoresUsed): Run {

@@ -267,12 +267,8 @@ function refusingMalformed(listener: RequestListener): RequestListener {
   return (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const problem = refusalOf(incoming);
     if (!problem) return listener(incoming, outgoing);
-    const body = JSON.stringify(problem.toBody());
-    outgoing.writeHead(problem.status, {
-      'Content-Type': PROBLEM_CONTENT_TYPE,
-      'Content-Length': Buffer.byteLength(body),
-      Connection: 'close',
-    });
+    const { body, headers } = closingProblem(problem);
+    outgoing.writeHead(problem.status, headers);
     outgoing.end(body);
   };
 }
@@ -343,10 +339,20 @@ function requestLineBytes(packet: Buffer | undefined): number {
 
 /** Writes a problem+json answer straight to a socket and closes it: for what never reached the HTTP server's handlers. */
 function endWithProblem(socket: Duplex, problem: ProblemError): void {
+  const { body, headers } = closingProblem(problem);
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n${head.join('')}\r\n${body}`);
+}
+
+/** A problem's body and the headers of an answer that ends its connection, however it is written. */
+function closingProblem(problem: ProblemError): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(problem.toBody());
-  socket.end(
-    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
-      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  return {
+    body,
+    headers: {
+      'Content-Type': PROBLEM_CONTENT_TYPE,
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    },
+  };
 }

@@ -122,6 +122,19 @@ export class LocalBus {
     }
     if (this.pending.length > 0)
       this.options.logger?.info('local bus will redeliver', { pending: this.pending.length });
+    this.deadLettered = await this.countDeadLetters();
+  }
+
+  /** Messages in the dead-letter file, and in any file a crash left aside in the middle of a redrive. */
+  private async countDeadLetters(): Promise<number> {
+    let count = 0;
+    for (const file of await this.deadLetterFiles())
+      count += (await readJsonLines(join(this.options.dir, file))).length;
+    return count;
+  }
+
+  private async deadLetterFiles(): Promise<string[]> {
+    return (await readdir(this.options.dir)).filter((f) => /^dlq(\.redrive-\d+)?\.ndjson$/.test(f)).sort();
   }
 
   /** `PutEvents`: per-entry results, entries durable on disk before this resolves. */
@@ -328,9 +341,7 @@ export class LocalBus {
       if (error.code !== 'ENOENT') throw error;
     });
     let moved = 0;
-    const files = (await readdir(this.options.dir))
-      .filter((f) => /^dlq\.redrive-\d+\.ndjson$/.test(f))
-      .sort();
+    const files = (await this.deadLetterFiles()).filter((f) => f !== 'dlq.ndjson');
     for (const file of files) {
       const path = join(this.options.dir, file);
       const entries = (await readJsonLines<{ record: JournalRecord }>(path)).map(
@@ -339,6 +350,7 @@ export class LocalBus {
       if (entries.length > 0) await this.putEvents(entries);
       await rm(path);
       moved += entries.length;
+      this.deadLettered = Math.max(0, this.deadLettered - entries.length);
     }
     return moved;
   }
@@ -369,6 +381,7 @@ export class LocalBus {
     void this.flush();
   }
 
+  /** `deadLettered`: messages waiting in the dead-letter files, as an SQS dead-letter queue's depth. */
   stats(): { pending: number; oldestAcceptedAt?: string; deadLettered: number; journalBytes: number } {
     return {
       pending: this.pending.length,

@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.ts';
+import { type AcceptedEvent, toBusEntry } from '../../shared/bus/envelope.ts';
+import { ROUTES } from '../../shared/bus/routes.ts';
+import { appendJsonLines } from '../../shared/util/json-lines.ts';
 
 /**
  * The real `npm start` runtime in its own process group (it starts its own DynamoDB Local in the group),
@@ -77,13 +81,13 @@ async function newDataDir(): Promise<string> {
 }
 
 /** Starts the runtime as the leader of a new process group, the way a shell starts `npm start`. */
-function launch(command: string[], port: number, dataDir: string): Runtime {
+function launch(command: string[], port: number, dataDir: string, env: NodeJS.ProcessEnv = {}): Runtime {
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, {
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), TRACKER_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), TRACKER_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not spawn ${command.join(' ')}`);
@@ -398,6 +402,56 @@ describe('the local runtime as a process', () => {
     expect(processesUsing(dirA)).toEqual([]);
     expect(processesUsing(dirB)).toEqual([]);
   }, 180_000);
+  it('`npm start -- --redrive-dlq` delivers the dead letters and projects the events set aside', async () => {
+    // What an earlier run left: a message the bus dead-lettered (say, while DynamoDB was down) and an event
+    // the projector set aside after its retries, in the files and formats the runtime writes them.
+    const dataDir = await newDataDir();
+    const at = '2025-03-02T09:00:00.000Z';
+    const lost = dispatched({ eventId: 'DLQ-1', quantity: 5 });
+    const entry = toBusEntry({ ...lost, source: 'dev-partner', acceptedAt: at } as AcceptedEvent);
+    await mkdir(join(dataDir, 'bus'), { recursive: true });
+    await appendJsonLines(join(dataDir, 'bus', 'dlq.ndjson'), [
+      { route: ROUTES[0]?.id, record: { id: '01JDEADLETTER000000000000000', time: at, entry }, at },
+    ]);
+    const aside = dispatched({ eventId: 'ASIDE-1', quantity: 3 });
+    await appendJsonLines(join(dataDir, 'projector-failures.jsonl'), [
+      {
+        at,
+        shardId: 'shard-1',
+        attempts: 11,
+        events: [{ ...aside, source: 'dev-partner', recordedAt: at, stream: 'shipment:SH-ASIDE-1' }],
+      },
+    ]);
+    const env = {
+      DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+      TRACKER_TABLE_PREFIX: `redrive-${randomUUID().slice(0, 8)}`,
+    };
+    const inTransit = async (rt: Runtime) => {
+      const { body } = await getJson<{ providers: { providerId: string; inTransit: number }[] }>(
+        rt,
+        `/v1/availability?sku=H20&provider=${PROVIDER}`,
+      );
+      return body.providers.find((p) => p.providerId === PROVIDER)?.inTransit ?? 0;
+    };
+
+    // Without the flag, both wait where they are, and the status says so.
+    const plain = launch(['npm', 'start'], await freePort(), dataDir, env);
+    await waitHealthy(plain);
+    expect(await readStatus(plain)).toMatchObject({ deadLettered: 1, setAside: 1 });
+    expect((await getJson(plain, '/v1/events/DLQ-1')).status).toBe(404);
+    expect(await inTransit(plain)).toBe(0);
+    await stopGroup(plain, 'SIGINT', 20_000);
+
+    const redriven = launch(['npm', 'start', '--', '--redrive-dlq'], await freePort(), dataDir, env);
+    await waitHealthy(redriven);
+    const status = await settle(redriven);
+    expect(status).toMatchObject({ deadLettered: 0, setAside: 0 });
+    expect((await getJson<{ status: string }>(redriven, '/v1/events/DLQ-1')).body.status).toBe('recorded');
+    expect(await inTransit(redriven)).toBe(5 + 3);
+    expect(redriven.output()).not.toMatch(/"level":"(warn|error)"/);
+    await stopGroup(redriven, 'SIGINT', 20_000);
+  }, 120_000);
+
   it('exits 1 and leaves no DynamoDB Local behind when its HTTP port is taken', async () => {
     const blocker = createServer();
     const port = await new Promise<number>((r) =>

@@ -370,6 +370,7 @@ describe('LocalBus', () => {
 
     healthy = true;
     expect(await bus.redrive()).toBe(2);
+    expect(bus.stats().deadLettered).toBe(0);
 
     await until(() => rec.receivesOf('BAD-1') === 3 && rec.receivesOf('BAD-2') === 3);
     expect(await lines(join(dir, 'dlq.ndjson'))).toEqual([]);
@@ -413,13 +414,38 @@ describe('LocalBus', () => {
 
     releaseOnNextTick = true;
     expect(await bus.redrive()).toBe(1);
-    await until(() => bus.stats().deadLettered === 2 && bus.stats().pending === 0);
+    // BAD-1 left the dead letters and was delivered; BAD-2 took its place.
+    await until(() => bus.stats().pending === 0 && rec.receivesOf('BAD-1') === 2);
+    expect(bus.stats().deadLettered).toBe(1);
 
     expect(rec.receivesOf('BAD-1')).toBe(2);
     const dead = (await lines(join(dir, 'dlq.ndjson'))).map(
       (line) => (JSON.parse(line) as { record: { entry: BusEntry } }).record.entry.Detail,
     );
     expect(dead.map((detail) => (JSON.parse(detail) as { eventId: string }).eventId)).toEqual(['BAD-2']);
+  });
+
+  it('counts, when reopened, the dead letters a run before it left, those a crashed redrive set aside too', async () => {
+    const rec = recorder((eventId) => eventId.startsWith('BAD'));
+    const first = await openBus(rec.target, { maxReceiveCount: 1 });
+    first.start();
+    await first.putEvents([entry('BAD-1'), entry('OK-1'), entry('BAD-2')]);
+    await until(() => first.stats().deadLettered === 2);
+    await stop(first);
+    // A redrive that died after moving the file aside and before putting its messages back.
+    await appendFile(
+      join(dir, 'dlq.redrive-1700000000000.ndjson'),
+      `${JSON.stringify({ route: 'record-events', record: { id: 'X', time: '2025-01-01T00:00:00.000Z', entry: entry('BAD-3') }, at: '2025-01-01T00:00:00.000Z' })}\n`,
+    );
+
+    const healthy = recorder();
+    const reopened = await openBus(healthy.target);
+    expect(reopened.stats().deadLettered).toBe(3);
+    reopened.start();
+    expect(await reopened.redrive()).toBe(3);
+    expect(reopened.stats().deadLettered).toBe(0);
+    await until(() => healthy.eventIds().length === 3);
+    expect(healthy.eventIds().sort()).toEqual(['BAD-1', 'BAD-2', 'BAD-3']);
   });
 
   it('truncates a fully delivered journal past compactBytes and keeps delivering later entries', async () => {

@@ -72,7 +72,8 @@ export const ShipmentListQuery = z.object({
   provider: Slug.optional(),
   sku: Sku.optional(),
   status: z.enum(SHIPMENT_STATUSES).optional(),
-  compliance: z.enum(COMPLIANCE_STATUSES).optional(),
+  /** A `compliance.status`, or `blocked`: shipments that an import ban holds back now (an outcome, not a status). */
+  compliance: z.enum([...COMPLIANCE_STATUSES, 'blocked']).optional(),
   limit: Limit(500, 100),
   cursor: z.string().max(1024).optional(),
 });

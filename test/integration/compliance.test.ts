@@ -171,6 +171,7 @@ describe('GET /v1/shipments', () => {
     ['compliance=violation', ['SH-3', 'SH-6', 'SH-7', 'SH-8']],
     ['compliance=licensed&provider=alibaba-cloud', ['SH-2']],
     ['compliance=clear', ['SH-1', 'SH-5']],
+    ['compliance=blocked', ['SH-3', 'SH-7']],
     ['provider=nobody', []],
   ])('filters by %s', async (query, expected) => {
     expect(await ids(query)).toEqual(expected);

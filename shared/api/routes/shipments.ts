@@ -62,6 +62,12 @@ function regulationsCell(compliance: Compliance): string {
     .join(';');
 }
 
+/** Whether a verdict passes the `compliance` filter: its status, or, for `blocked`, one of its outcomes. */
+function hasVerdict(compliance: Compliance, wanted: string): boolean {
+  if (wanted === 'blocked') return compliance.regulations.some((r) => r.outcome === 'blocked');
+  return compliance.status === wanted;
+}
+
 function flatten(value: Record<string, unknown>, prefix = '', into: Record<string, unknown> = {}) {
   for (const [key, field] of Object.entries(value)) {
     if (field !== null && typeof field === 'object' && !Array.isArray(field)) {
@@ -97,7 +103,7 @@ export function shipmentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         (!query.provider || s.destination?.providerId === query.provider) &&
         (!query.sku || s.sku === query.sku) &&
         (!query.status || s.status === query.status) &&
-        (!query.compliance || complianceOf(s).status === query.compliance),
+        (!query.compliance || hasVerdict(complianceOf(s), query.compliance)),
     });
     const items = page.items.map((s) => shipmentView(s, complianceOf(s)));
     const last = page.items.at(-1);

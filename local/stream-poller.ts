@@ -198,7 +198,11 @@ export class StreamPoller {
   }
 
   private readSetAside(): Promise<SetAside[]> {
-    return readJsonLines<SetAside>(this.options.failurePath);
+    return readJsonLines<SetAside>(this.options.failurePath, (line) =>
+      this.options.logger?.warn('stream poller skipped a torn line of its failure file', {
+        bytes: line.length,
+      }),
+    );
   }
 
   /**

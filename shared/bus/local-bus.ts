@@ -128,9 +128,14 @@ export class LocalBus {
   /** Messages in the dead-letter file, and in any file a crash left aside in the middle of a redrive. */
   private async countDeadLetters(): Promise<number> {
     let count = 0;
-    for (const file of await this.deadLetterFiles())
-      count += (await readJsonLines(join(this.options.dir, file))).length;
+    for (const file of await this.deadLetterFiles()) count += (await this.readDeadLetters(file)).length;
     return count;
+  }
+
+  private readDeadLetters(file: string): Promise<{ record: JournalRecord }[]> {
+    return readJsonLines(join(this.options.dir, file), (line) =>
+      this.options.logger?.warn('local bus skipped a torn dead-letter line', { file, bytes: line.length }),
+    );
   }
 
   private async deadLetterFiles(): Promise<string[]> {
@@ -344,9 +349,7 @@ export class LocalBus {
     const files = (await this.deadLetterFiles()).filter((f) => f !== 'dlq.ndjson');
     for (const file of files) {
       const path = join(this.options.dir, file);
-      const entries = (await readJsonLines<{ record: JournalRecord }>(path)).map(
-        ({ record }) => record.entry,
-      );
+      const entries = (await this.readDeadLetters(file)).map(({ record }) => record.entry);
       if (entries.length > 0) await this.putEvents(entries);
       await rm(path);
       moved += entries.length;

@@ -448,6 +448,26 @@ describe('LocalBus', () => {
     expect(healthy.eventIds().sort()).toEqual(['BAD-1', 'BAD-2', 'BAD-3']);
   });
 
+  it('opens, counts and redrives past a dead letter whose append a crash cut short', async () => {
+    const rec = recorder((eventId) => eventId.startsWith('BAD'));
+    const first = await openBus(rec.target, { maxReceiveCount: 1 });
+    first.start();
+    await first.putEvents([entry('BAD-1')]);
+    await until(() => first.stats().deadLettered === 1);
+    await appendFile(join(dir, 'dlq.ndjson'), '{"route":"record-events","record":{"id":"TORN"');
+    await first.putEvents([entry('BAD-2')]);
+    await until(() => first.stats().deadLettered === 2);
+    await stop(first);
+
+    const healthy = recorder();
+    const reopened = await openBus(healthy.target);
+    expect(reopened.stats().deadLettered).toBe(2);
+    reopened.start();
+    expect(await reopened.redrive()).toBe(2);
+    await until(() => healthy.eventIds().length === 2);
+    expect(healthy.eventIds().sort()).toEqual(['BAD-1', 'BAD-2']);
+  });
+
   it('truncates a fully delivered journal past compactBytes and keeps delivering later entries', async () => {
     const journal = join(dir, 'journal.ndjson');
     const rec = recorder();

@@ -10,7 +10,7 @@
  * Event ids are fixed and named after the entity and step rather than numbered, so that editing one event
  * conflicts only with that event in a store seeded before, and posting the set twice is harmless.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { DATA_SCHEMAS, EventType } from '../shared/events/catalogue.ts';
 
 type Data<T extends EventType> = z.input<(typeof DATA_SCHEMAS)[T]>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventInput } from '../events/catalogue.ts';
 import {
   AvailabilityQuery,

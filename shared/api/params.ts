@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { Identifier, Sku, Slug, Timestamp } from '../events/primitives.ts';
 import { validationProblem } from './problem.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES, EventInput } from '../events/catalogue.ts';
 import { Identifier, Sku, Slug } from '../events/primitives.ts';
 import { MAX_BATCH } from './ingest.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ProblemIssue } from './problem.ts';
 
 /** zod's issues as the contract's `errors`: dotted paths, messages a partner can act on. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type DomainEvent, EventInput } from '../events/catalogue.ts';
 import { Identifier, Slug } from '../events/primitives.ts';
 import { BUS } from './routes.ts';

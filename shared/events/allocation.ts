@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Identifier, Quantity, Sku, Slug, Text } from './primitives.ts';
 
 export const AllocationCreated = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AllocationCreated, AllocationReleased } from './allocation.ts';
 import { InventoryAdjusted } from './inventory.ts';
 import { Identifier, Timestamp } from './primitives.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Sku, Slug, Text } from './primitives.ts';
 
 export const InventoryAdjusted = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { COUNTRY_CODES } from './countries.ts';
 
 /** Lower-case slug: provider ids, exporters, tenants, partner ids. */

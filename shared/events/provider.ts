@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Country, Slug, Text } from './primitives.ts';
 
 export const ProviderRegistered = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Authority, Country, Identifier, Quantity, Sku, Slug, Text, Timestamp } from './primitives.ts';
 
 const Policy = z.enum(['licence-required', 'prohibited', 'case-by-case', 'discouraged']);

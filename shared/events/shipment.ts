@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Authority, Country, Identifier, Quantity, Sku, Slug, Text } from './primitives.ts';
 
 export const ShipmentDispatched = z.strictObject({

@@ -10,6 +10,9 @@ import { matchesPattern } from './pattern-matcher.ts';
 import { entrySize, PUT_EVENTS_MAX_BYTES, type PutEventsResultEntry } from './publisher.ts';
 import { RECORDER_DELIVERY, type RouteDefinition } from './routes.ts';
 
+/** The dead-letter file; a redrive first renames it `dlq.redrive-<ms>.ndjson`, so a crash leaves that aside. */
+const DEAD_LETTERS = 'dlq.ndjson';
+
 export type Target = (deliveries: Delivery[]) => Promise<SQSBatchResponse>;
 
 export interface LocalBusOptions {
@@ -327,7 +330,7 @@ export class LocalBus {
   private async deadLetter(route: string, records: JournalRecord[]): Promise<void> {
     const at = this.clock.now().toISOString();
     await appendJsonLines(
-      join(this.options.dir, 'dlq.ndjson'),
+      join(this.options.dir, DEAD_LETTERS),
       records.map((record) => ({ route, record, at })),
     );
     this.deadLettered += records.length;
@@ -342,11 +345,11 @@ export class LocalBus {
    */
   async redrive(): Promise<number> {
     const aside = join(this.options.dir, `dlq.redrive-${Date.now()}.ndjson`);
-    await rename(join(this.options.dir, 'dlq.ndjson'), aside).catch((error: NodeJS.ErrnoException) => {
+    await rename(join(this.options.dir, DEAD_LETTERS), aside).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
     let moved = 0;
-    const files = (await this.deadLetterFiles()).filter((f) => f !== 'dlq.ndjson');
+    const files = (await this.deadLetterFiles()).filter((f) => f !== DEAD_LETTERS);
     for (const file of files) {
       const path = join(this.options.dir, file);
       const entries = (await this.readDeadLetters(file)).map(({ record }) => record.entry);

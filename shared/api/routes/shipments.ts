@@ -63,7 +63,7 @@ function regulationsCell(compliance: Compliance): string {
 }
 
 /** Whether a verdict passes the `compliance` filter: its status, or, for `blocked`, one of its outcomes. */
-function hasVerdict(compliance: Compliance, wanted: string): boolean {
+function hasVerdict(compliance: Compliance, wanted: Compliance['status'] | 'blocked'): boolean {
   if (wanted === 'blocked') return compliance.regulations.some((r) => r.outcome === 'blocked');
   return compliance.status === wanted;
 }

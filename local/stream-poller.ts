@@ -207,21 +207,29 @@ export class StreamPoller {
 
   /**
    * Reads a shard from the iterator in hand, or from a fresh one. An iterator refused as stale is replaced
-   * once from the checkpoint, which loses nothing: DynamoDB Local refuses the iterator it gave for an empty
-   * shard with TrimmedDataAccessException when the shard's first record is numbered later than the shard's
-   * start (every write advances its one counter, streamed or not), and any iterator expires after 15 minutes.
+   * from the checkpoint, which loses nothing: DynamoDB Local refuses an iterator it gave for an empty shard
+   * (or for the end of one) with TrimmedDataAccessException when the next record is numbered later than the
+   * iterator expects (every write advances its one counter, streamed or not), and any iterator expires after
+   * 15 minutes. A fresh iterator can be refused the same way when a write lands between taking it and
+   * reading it (at start-up, a redrive writes while the poller takes its first iterators); the next one is
+   * taken after that write, so a few tries settle it.
    */
   private async readShard(arn: string, shardId: string, held: string | undefined) {
-    const read = (iterator: string) =>
-      this.options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-    if (!held) return read(await this.iteratorFor(arn, shardId));
-    try {
-      return await read(held);
-    } catch (error) {
-      const name = (error as Error).name;
-      if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
-      this.options.logger?.debug('stream iterator refused; taking a fresh one', { shardId, errorName: name });
-      return read(await this.iteratorFor(arn, shardId));
+    let iterator = held ?? (await this.iteratorFor(arn, shardId));
+    for (let refused = 0; ; refused++) {
+      try {
+        return await this.options.streams.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
+        );
+      } catch (error) {
+        const name = (error as Error).name;
+        if (!STALE_ITERATOR.has(name) || refused >= STALE_ITERATOR_TRIES) throw error;
+        this.options.logger?.debug('stream iterator refused; taking a fresh one', {
+          shardId,
+          errorName: name,
+        });
+        iterator = await this.iteratorFor(arn, shardId);
+      }
     }
   }
 
@@ -294,6 +302,11 @@ export class StreamPoller {
     return turn;
   }
 }
+
+/** What GetRecords answers for an iterator it no longer honours; a fresh iterator from the checkpoint mends it. */
+const STALE_ITERATOR = new Set(['TrimmedDataAccessException', 'ExpiredIteratorException']);
+/** Fresh iterators taken for one read before a refusal counts as an error. */
+const STALE_ITERATOR_TRIES = 3;
 
 /** An entry of the failure file. */
 interface SetAside {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBStreamsClient, GetRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamPoller } from '../../local/stream-poller.ts';
 import type { RecordedEvent } from '../../shared/events/catalogue.ts';
@@ -30,19 +30,31 @@ type Handler = (events: RecordedEvent[]) => RecordedEvent[];
 
 async function pollerOn(
   tables: TestTables,
-  options: { handle?: Handler; retryAttempts?: number; retryDelayMs?: number } = {},
+  options: {
+    handle?: Handler;
+    retryAttempts?: number;
+    retryDelayMs?: number;
+    /** Runs before each GetRecords the poller sends, to make writes land at chosen moments. */
+    beforeRead?: () => Promise<void>;
+  } = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'poller-'));
   const consumed: RecordedEvent[] = [];
   const logs: { level: string; message: string }[] = [];
   const failurePath = join(dir, 'failures.jsonl');
+  const streams = new DynamoDBStreamsClient({
+    endpoint: tables.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const send = streams.send.bind(streams) as (command: unknown) => Promise<unknown>;
+  streams.send = (async (command: unknown) => {
+    if (command instanceof GetRecordsCommand) await options.beforeRead?.();
+    return send(command);
+  }) as typeof streams.send;
   const poller = new StreamPoller({
     dynamo: tables.client,
-    streams: new DynamoDBStreamsClient({
-      endpoint: tables.endpoint,
-      region: 'local',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
+    streams,
     table: tables.names.events,
     checkpointPath: join(dir, 'checkpoints.json'),
     failurePath,
@@ -118,6 +130,34 @@ describe('the stream poller on DynamoDB Local', () => {
 
     await until(() => consumed.length > 0);
     expect(consumed.map((e) => e.eventId)).toEqual(['after-gap']);
+    expect(logs.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+    expect(poller.status()).toMatchObject({ error: null });
+  });
+
+  it('hands over an event recorded between taking its first iterator and reading it, without a warning', async () => {
+    // `npm start -- --redrive-dlq` records the dead letters while the poller takes its first iterators. The
+    // iterator was taken on an empty shard, so DynamoDB Local refuses it once the record lands; a fresh one
+    // reads the record.
+    const tables = await createTestTables('poller-race');
+    cleanups.push(() => tables.drop());
+    let reads = 0;
+    const { poller, consumed, logs } = await pollerOn(tables, {
+      beforeRead: async () => {
+        if (++reads > 1) return;
+        await tables.client.send(
+          new PutItemCommand({
+            TableName: tables.names.projections,
+            Item: { pk: { S: 'x' }, sk: { S: 'x' } },
+          }),
+        );
+        await recordDispatch(tables, 'racing', 'SH-RACE');
+      },
+    });
+    poller.start();
+
+    await until(() => consumed.length > 0);
+    expect(logs.map((l) => l.message)).toContain('stream iterator refused; taking a fresh one');
+    expect(consumed.map((e) => e.eventId)).toEqual(['racing']);
     expect(logs.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
     expect(poller.status()).toMatchObject({ error: null });
   });

@@ -52,7 +52,10 @@ export const MAX_BODY_DEPTH = 32;
  * Splits a body, parsed from `text`, into its events: one event, or `{ "events": [...] }` with 1 to 100.
  * `text` shows what the parsed body no longer does: a key written twice in one object, which is refused.
  */
-export function eventsOf(body: unknown, text: string): { raw: unknown[]; batch: boolean } {
+export function eventsOf(
+  body: unknown,
+  text: string,
+): { raw: unknown[]; batch: boolean; envelopeIssues: ProblemIssue[] } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw validationProblem('The body must be an event object or { "events": [...] }.', [
       { path: '', message: 'must be an object' },
@@ -84,7 +87,7 @@ export function eventsOf(body: unknown, text: string): { raw: unknown[]; batch: 
       ),
     );
   }
-  if (!('events' in body)) return { raw: [body], batch: false };
+  if (!('events' in body)) return { raw: [body], batch: false, envelopeIssues: [] };
   const { events, ...rest } = body as { events: unknown };
   const issues: ProblemIssue[] = Object.keys(rest).map((key) => ({
     path: key,
@@ -93,12 +96,22 @@ export function eventsOf(body: unknown, text: string): { raw: unknown[]; batch: 
   if (!Array.isArray(events)) issues.push({ path: 'events', message: 'must be an array' });
   else if (events.length < 1 || events.length > MAX_BATCH)
     issues.push({ path: 'events', message: `must hold 1 to ${MAX_BATCH} events, not ${events.length}` });
-  if (issues.length > 0) throw validationProblem('The batch is not well formed.', issues);
-  return { raw: events as unknown[], batch: true };
+  // Without a list of events there is nothing more to judge; stray fields beside one, the events are judged
+  // too, so that one answer lists every issue.
+  if (!Array.isArray(events) || issues.length > Object.keys(rest).length)
+    throw validationProblem('The batch is not well formed.', issues);
+  return { raw: events, batch: true, envelopeIssues: issues };
 }
 
-/** Validates every event, all or nothing, reporting every issue found. */
-export function validateAll(raw: readonly unknown[], batch: boolean): DomainEvent[] {
+/**
+ * Validates every event, all or nothing, reporting every issue found, with `envelopeIssues` (those of the
+ * batch around them) first.
+ */
+export function validateAll(
+  raw: readonly unknown[],
+  batch: boolean,
+  envelopeIssues: readonly ProblemIssue[] = [],
+): DomainEvent[] {
   const tooLarge = raw.flatMap((event, index) =>
     Buffer.byteLength(JSON.stringify(event) ?? '') > MAX_EVENT_BYTES ? [index] : [],
   );
@@ -116,7 +129,7 @@ export function validateAll(raw: readonly unknown[], batch: boolean): DomainEven
       },
     );
   }
-  const issues: ProblemIssue[] = [];
+  const issues: ProblemIssue[] = [...envelopeIssues];
   const events: DomainEvent[] = [];
   raw.forEach((candidate, index) => {
     const parsed = EventInput.safeParse(candidate, { reportInput: true });
@@ -130,13 +143,22 @@ export function validateAll(raw: readonly unknown[], batch: boolean): DomainEven
       const error = unknownType
         ? (EventEnvelope.safeParse(candidate, { reportInput: true }).error ?? parsed.error)
         : parsed.error;
-      issues.push(...issuesOf(error, batch ? index : undefined));
+      const found = issuesOf(error, batch ? index : undefined);
+      // Blank or control-laden text is reported with the schema's issues, not only once they are mended;
+      // a string the schema already faults (or one inside a field it faults) is not reported twice.
+      const faulted = found.map((i) => i.path);
+      const data = (candidate as { data?: unknown } | null)?.data;
+      const flaws = textIssuesOf(data, ['data']).filter(
+        (flaw) => !faulted.some((path) => flaw.path === path || flaw.path.startsWith(`${path}.`)),
+      );
+      issues.push(...found, ...flaws.map((flaw) => ({ ...(batch ? { index } : {}), ...flaw })));
     }
   });
-  if (issues.length > 0) {
-    const n = new Set(issues.map((i) => i.index ?? 0)).size;
+  if (issues.length > envelopeIssues.length) {
+    const n = new Set(issues.slice(envelopeIssues.length).map((i) => i.index ?? 0)).size;
     throw validationProblem(`${n} event${n === 1 ? ' is' : 's are'} invalid; nothing was accepted.`, issues);
   }
+  if (issues.length > 0) throw validationProblem('The batch is not well formed.', issues);
   return events;
 }
 

@@ -638,6 +638,39 @@ describe('validation', () => {
     expect(paths(body)).toEqual([[undefined, 'meta']]);
   });
 
+  it('lists a stray field beside events together with the issues of the events', async () => {
+    const body = await problem(
+      await post({ events: [dispatched(), dispatched({ quantity: 0 })], meta: 1 }),
+      400,
+      'validation',
+    );
+
+    expect(paths(body)).toEqual([
+      [undefined, 'meta'],
+      [1, 'data.quantity'],
+    ]);
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('lists blank text together with the schema issues of the same event, each once', async () => {
+    const body = await problem(
+      await post({
+        type: 'provider.registered',
+        occurredAt: '2025-01-01T00:00:00Z',
+        data: { providerId: '   ', name: '   ', country: 'cn', kind: 'cloud' },
+      }),
+      400,
+      'validation',
+    );
+
+    // The id's blank is its pattern's issue; the name's is found though the event fails its schema.
+    expect(body.errors).toEqual([
+      { path: 'data.providerId', message: expect.any(String) },
+      { path: 'data.country', message: expect.any(String) },
+      { path: 'data.name', message: 'must not be blank' },
+    ]);
+  });
+
   it.each([
     ['no zone', '2025-03-02T08:00:00'],
     ['a date only', '2025-03-02'],

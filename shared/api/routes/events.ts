@@ -76,8 +76,8 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       } catch {
         throw new ProblemError('malformed-json', 400, 'The body could not be parsed as JSON.');
       }
-      const { raw, batch } = eventsOf(body, text);
-      const events = validateAll(raw, batch);
+      const { raw, batch, envelopeIssues } = eventsOf(body, text);
+      const events = validateAll(raw, batch, envelopeIssues);
       const result = await ingest(
         {
           hashesOf: (ids) => deps.events.hashesOf(ids),

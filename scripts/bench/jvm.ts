@@ -111,11 +111,33 @@ async function pipelineDriver(
   const arn = described.Table?.LatestStreamArn as string;
   const stream = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
   const shardId = stream.StreamDescription?.Shards?.[0]?.ShardId as string;
-  let iterator = (
-    await streams.send(
-      new GetShardIteratorCommand({ StreamArn: arn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
-    )
-  ).ShardIterator as string;
+  // The last record read, and an iterator after it: taken again when DynamoDB Local refuses the one in hand
+  // (it does when the shard's next record is numbered past where the iterator points, as happens when a
+  // write to another table lands first).
+  let last: string | undefined;
+  const fresh = async () =>
+    (
+      await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: arn,
+          ShardId: shardId,
+          ...(last
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: last }
+            : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      )
+    ).ShardIterator as string;
+  let iterator = await fresh();
+  const read = async () => {
+    for (let refused = 0; ; refused++) {
+      try {
+        return await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_READ }));
+      } catch (error) {
+        if ((error as Error).name !== 'TrimmedDataAccessException' || refused >= 3) throw error;
+        iterator = await fresh();
+      }
+    }
+  };
   return async (from, to) => {
     meter.phase = 'recorder';
     for (let k = from; k < to; k += RECORDER_BATCH) {
@@ -132,10 +154,11 @@ async function pipelineDriver(
     // Until a read comes back empty: the stream then holds nothing more (stats items' records included).
     for (;;) {
       meter.phase = 'poller';
-      const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_READ }));
+      const out = await read();
       iterator = out.NextShardIterator as string;
       const records = out.Records ?? [];
       if (records.length === 0) break;
+      last = records.at(-1)?.dynamodb?.SequenceNumber;
       const batch = records.flatMap((r) => eventOfRecord(r as Parameters<typeof eventOfRecord>[0]) ?? []);
       meter.phase = 'projector';
       if (batch.length > 0) await projectEvents(projections, batch);

@@ -13,7 +13,8 @@ import { createLogger } from '../shared/util/logger.ts';
 
 // Clients are made once per container, at init; nothing else happens at import.
 const tables = tableNamesFromEnv();
-const dynamo = createDynamoClient();
+// A few short attempts, so that a stalled connection is retried on a fresh one within the request's budget.
+const dynamo = createDynamoClient({ maxAttempts: 3, requestTimeoutMs: 3_000 });
 // The publisher retries failed entries itself; SDK retries underneath would multiply the attempts.
 const eventBridge = new EventBridgeClient({ maxAttempts: 1 });
 const busName = process.env[ENV.busName];
@@ -29,6 +30,12 @@ const app = createApp({
   newId: ulidGenerator(),
   logger: createLogger({ service: 'h20-tracker-api' }),
   busName,
+  // What the invocation has left, less a second to answer in: a stalled store gets our 503, not a timeout.
+  requestBudgetMs: (c) => {
+    const invocation = (c.env as { lambdaContext?: { getRemainingTimeInMillis(): number } } | undefined)
+      ?.lambdaContext;
+    return invocation ? invocation.getRemainingTimeInMillis() - 1_000 : undefined;
+  },
 });
 
 export const handler = handle(app);

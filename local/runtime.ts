@@ -154,6 +154,9 @@ async function assemble(
     clock: systemClock,
     newId: ulidGenerator(),
     logger,
+    // A stalled DynamoDB Local gets a 503 in 20 s, not after the client's four 10 s attempts. Looser than
+    // the Lambda's budget: here the time a client takes to upload its body counts too.
+    requestBudgetMs: 20_000,
     backlog: async () => {
       const { pending, oldestAcceptedAt, deadLettered } = bus.stats();
       const stream = poller.status();

@@ -3,7 +3,7 @@ import { errorFields } from '../util/logger.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { DOCS_ASSETS } from './docs-page.ts';
 import { ROUTES } from './openapi.ts';
-import { PROBLEM_CONTENT_TYPE, ProblemError } from './problem.ts';
+import { isServiceError, PROBLEM_CONTENT_TYPE, ProblemError, serviceUnavailable } from './problem.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -63,6 +63,34 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
 
+  // A request that runs past its budget (a store that stopped answering) gets a 503 of ours, with the
+  // route's own answer where it gives one, before the Lambda's timeout would end it without one.
+  app.use('*', async (c, next) => {
+    const budgetMs =
+      typeof deps.requestBudgetMs === 'function' ? deps.requestBudgetMs(c) : deps.requestBudgetMs;
+    if (budgetMs === undefined) return next();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => {
+          deps.logger.warn('request ran past its budget', {
+            requestId: c.get('requestId'),
+            method: c.req.method,
+            path: c.req.path,
+            budgetMs,
+          });
+          reject(c.get('atDeadline')?.() ?? serviceUnavailable());
+        },
+        Math.max(budgetMs, 0),
+      );
+    });
+    try {
+      await Promise.race([next(), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
   // What a path allows, asked before any key is checked (RFC 9110, 9.3.7): no route answers OPTIONS itself.
   app.options('*', (c) => {
     const route = routeOf(c.req.path);
@@ -118,17 +146,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       path: c.req.path,
       ...errorFields(error),
     });
-    const unavailable = isServiceError(error);
     return problemResponse(
-      unavailable
-        ? new ProblemError(
-            'service-unavailable',
-            503,
-            'A backing service is unavailable; try again shortly.',
-            {
-              headers: { 'Retry-After': '1' },
-            },
-          )
+      isServiceError(error)
+        ? serviceUnavailable()
         : new ProblemError('internal', 500, 'Something went wrong on our side; it has been logged.'),
       c.get('requestId'),
     );
@@ -151,29 +171,4 @@ export function problemResponse(problem: ProblemError, requestId?: string): Resp
       ...problem.headers,
     },
   });
-}
-
-/** Client faults that are the backend's passing trouble, not a mistake in our request. */
-const TRANSIENT_CLIENT_FAULTS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'LimitExceededException',
-]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
-
-/**
- * An outage, throttling or a network failure is the backend's trouble: answer 503, not 500. A request the
- * service refused as invalid (a `ValidationException`, say) is a bug of ours and stays a 500.
- */
-function isServiceError(error: unknown): boolean {
-  const e = error as { name?: string; $fault?: string; $retryable?: unknown; code?: string };
-  return (
-    e.$fault === 'server' ||
-    e.$retryable !== undefined ||
-    TRANSIENT_CLIENT_FAULTS.has(e.name ?? '') ||
-    e.name === 'TimeoutError' ||
-    NETWORK_CODES.has(e.code ?? '')
-  );
 }

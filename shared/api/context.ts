@@ -45,6 +45,11 @@ export interface AppDeps {
    * also shown by `GET /v1/status`.
    */
   backlog?: () => Promise<Backlog>;
+  /**
+   * How long a request may take before it is answered with a 503 of ours; none when absent. The Lambda
+   * entry gives what its invocation has left, less a margin, so that its timeout never answers instead.
+   */
+  requestBudgetMs?: number | ((c: AppContext) => number | undefined);
 }
 
 export interface Backlog {
@@ -57,7 +62,14 @@ export interface Backlog {
   [detail: string]: unknown;
 }
 
-export type AppEnv = { Variables: { principal: Principal; requestId: string } };
+export type AppEnv = {
+  Variables: {
+    principal: Principal;
+    requestId: string;
+    /** The route's answer should the request run past its budget: set once it knows what to say. */
+    atDeadline?: () => ProblemError;
+  };
+};
 export type AppContext = Context<AppEnv>;
 
 export function requireRole(c: AppContext, ...roles: Role[]): Principal {

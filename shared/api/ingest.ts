@@ -39,7 +39,8 @@ export interface Receipt {
 /** An event the bus would not take after retries: the partner resends exactly these. */
 export interface FailedEntry {
   index: number;
-  eventId: string;
+  /** Absent when the event came without one and the store was out before the server made it one. */
+  eventId?: string;
   type: string;
   code: string;
   message: string;

@@ -85,3 +85,39 @@ export class ProblemError extends Error {
 
 export const validationProblem = (detail: string, errors: ProblemIssue[]): ProblemError =>
   new ProblemError('validation', 400, detail, { errors });
+
+/** The answer while a backing service is out: a 503 worth retrying soon, with `extensions` when given. */
+export function serviceUnavailable(
+  detail = 'A backing service is unavailable; try again shortly.',
+  extensions?: Record<string, unknown>,
+): ProblemError {
+  return new ProblemError('service-unavailable', 503, detail, {
+    ...(extensions ? { extensions } : {}),
+    headers: { 'Retry-After': '1' },
+  });
+}
+
+/** Client faults that are the backend's passing trouble, not a mistake in our request. */
+const TRANSIENT_CLIENT_FAULTS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'LimitExceededException',
+]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+
+/**
+ * An outage, throttling or a network failure is the backend's trouble: answer 503, not 500. A request the
+ * service refused as invalid (a `ValidationException`, say) is a bug of ours and stays a 500.
+ */
+export function isServiceError(error: unknown): boolean {
+  const e = error as { name?: string; $fault?: string; $retryable?: unknown; code?: string };
+  return (
+    e.$fault === 'server' ||
+    e.$retryable !== undefined ||
+    TRANSIENT_CLIENT_FAULTS.has(e.name ?? '') ||
+    e.name === 'TimeoutError' ||
+    NETWORK_CODES.has(e.code ?? '')
+  );
+}

@@ -1560,6 +1560,102 @@ describe('internal errors', () => {
     }
   });
 
+  /** A store that takes connections and never answers, as a stalled DynamoDB does; closed by `close`. */
+  async function silentStore() {
+    const held = new Set<Socket>();
+    const silent = createServer((socket) => {
+      held.add(socket.on('error', () => {}));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    // One long attempt: only the app's own budget can answer in time.
+    const client = createDynamoClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      maxAttempts: 1,
+      requestTimeoutMs: 60_000,
+    });
+    const close = async () => {
+      client.destroy();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    };
+    return { client, close };
+  }
+
+  it('answers a POST with 503 and every event in failed when the store is out, and publishes nothing', async () => {
+    // A closed port: the store refuses at once.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const client = createDynamoClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
+    try {
+      const out = createApp({ ...deps, events: new DynamoDBEventStore(client, 'any') });
+      const named = dispatched({ eventId: unique('EV') });
+      const unnamed = dispatched();
+      delete unnamed.eventId;
+
+      const res = await out.request('/v1/events', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ events: [named, unnamed] }),
+      });
+
+      const body = await problem(res, 503, 'service-unavailable');
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(body.accepted).toEqual([]);
+      expect(body.failed).toEqual([
+        {
+          index: 0,
+          eventId: named.eventId,
+          type: named.type,
+          code: 'ServiceUnavailable',
+          message: expect.any(String),
+        },
+        { index: 1, type: unnamed.type, code: 'ServiceUnavailable', message: expect.any(String) },
+      ]);
+      expect(bus.calls).toEqual([]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('answers within its request budget when the store stalls: a POST with its lists, a GET with a 503', async () => {
+    const { client, close } = await silentStore();
+    const logs: { level: string; message: string }[] = [];
+    try {
+      const stalled = createApp({
+        ...deps,
+        events: new DynamoDBEventStore(client, 'any'),
+        projections: new DynamoDBProjectionStore(client, 'any'),
+        logger: createLogger({ level: 'warn', write: (line) => logs.push(JSON.parse(line)) }),
+        requestBudgetMs: () => 300,
+      });
+      const event = dispatched({ eventId: unique('EV') });
+
+      const posted = await stalled.request('/v1/events', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(event),
+      });
+      const read = await stalled.request('/v1/availability?sku=H20', analyst);
+
+      const body = await problem(posted, 503, 'service-unavailable');
+      expect(posted.headers.get('retry-after')).toBe('1');
+      expect(posted.headers.get('x-request-id')).toBeTruthy();
+      expect(body).toMatchObject({ accepted: [], failed: [{ index: 0, eventId: event.eventId }] });
+      const readBody = await problem(read, 503, 'service-unavailable');
+      expect(readBody).not.toHaveProperty('failed');
+      expect(bus.calls).toEqual([]);
+      expect(logs.map((l) => l.message)).toEqual([
+        'request ran past its budget',
+        'request ran past its budget',
+      ]);
+    } finally {
+      await close();
+    }
+  });
+
   it('publishes nothing and leaks nothing when the event store cannot be read during ingest', async () => {
     class BrokenEvents extends DynamoDBEventStore {
       override async hashesOf(): Promise<Map<string, string>> {

@@ -13,7 +13,7 @@ import {
   parsePathParam,
   parseQuery,
 } from '../params.ts';
-import { ProblemError } from '../problem.ts';
+import { isServiceError, ProblemError, serviceUnavailable } from '../problem.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -78,6 +78,23 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       }
       const { raw, batch, envelopeIssues } = eventsOf(body, text);
       const events = validateAll(raw, batch, envelopeIssues);
+      // With the store or the bus out, nothing is taken and every event is listed to be sent again: resending
+      // one that did get through is harmless (same id, same content).
+      const unreached = () =>
+        serviceUnavailable(
+          'The event store or bus could not be reached; no event is confirmed. Send those listed in failed again.',
+          {
+            accepted: [],
+            failed: events.map((event, index) => ({
+              index,
+              ...(event.eventId ? { eventId: event.eventId } : {}),
+              type: event.type,
+              code: 'ServiceUnavailable',
+              message: 'the event store or bus could not be reached; send it again',
+            })),
+          },
+        );
+      c.set('atDeadline', unreached);
       const result = await ingest(
         {
           hashesOf: (ids) => deps.events.hashesOf(ids),
@@ -91,7 +108,9 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         events,
         batch,
         deps.clock.now(),
-      );
+      ).catch((error: unknown) => {
+        throw isServiceError(error) ? unreached() : error;
+      });
       if (result.status === 503) {
         throw new ProblemError(
           'bus-unavailable',

@@ -32,6 +32,9 @@ const ROUTE_TABLE: { pattern: RegExp; methods: string[] }[] = (() => {
   }));
 })();
 
+/** The Bearer challenge (RFC 6750, 3) of every 401 and 403. */
+const CHALLENGE = 'Bearer realm="h20-tracker"';
+
 const routeOf = (path: string) => ROUTE_TABLE.find((r) => r.pattern.test(path));
 
 /**
@@ -51,6 +54,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const started = performance.now();
     await next();
     c.header('X-Request-Id', requestId);
+    // Answers of the API are per key and change as events arrive: no cache, shared or private, keeps them.
+    if (c.req.path.startsWith('/v1/')) c.header('Cache-Control', 'no-store');
     // Hono answers HEAD from the GET route and drops the body; its length is still what GET would send.
     if (c.req.method === 'HEAD' && c.res.body && !c.res.headers.has('Content-Length'))
       c.header('Content-Length', String((await c.res.clone().arrayBuffer()).byteLength));
@@ -103,8 +108,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const principal = match?.[1] ? await deps.authenticator.authenticate(match[1]) : null;
     if (!principal) {
+      // RFC 6750, 3.1: a key that was sent and is not known (or revoked) is an invalid token; without one, the
+      // challenge names only the realm.
       throw new ProblemError('unauthorized', 401, 'Send a valid API key as "Authorization: Bearer <key>".', {
-        headers: { 'WWW-Authenticate': 'Bearer realm="h20-tracker"' },
+        headers: { 'WWW-Authenticate': match?.[1] ? `${CHALLENGE}, error="invalid_token"` : CHALLENGE },
       });
     }
     c.set('principal', principal);
@@ -168,6 +175,8 @@ export function problemResponse(problem: ProblemError, requestId?: string): Resp
     headers: {
       'Content-Type': PROBLEM_CONTENT_TYPE,
       ...(requestId ? { 'X-Request-Id': requestId } : {}),
+      // A known key outside its role or scope (RFC 6750, 3.1).
+      ...(problem.status === 403 ? { 'WWW-Authenticate': `${CHALLENGE}, error="insufficient_scope"` } : {}),
       ...problem.headers,
     },
   });

@@ -205,7 +205,8 @@ describe('authentication', () => {
     const res = await post(dispatched(), { key: null });
 
     const body = await problem(res, 401, 'unauthorized');
-    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // RFC 6750, 3.1: no error code when the request carried no credentials.
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="h20-tracker"');
     expect(body.errors).toBeUndefined();
     expect(bus.calls).toEqual([]);
   });
@@ -226,14 +227,14 @@ describe('authentication', () => {
     const res = await get('/v1/status', 'not-a-key-anyone-made');
 
     await problem(res, 401, 'unauthorized');
-    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="h20-tracker", error="invalid_token"');
   });
 
   it('answers 401 to a revoked key', async () => {
     const res = await post(dispatched(), { key: KEY.revoked });
 
     await problem(res, 401, 'unauthorized');
-    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="h20-tracker", error="invalid_token"');
     expect(bus.calls).toEqual([]);
   });
 
@@ -258,8 +259,12 @@ describe('authentication', () => {
 
 describe('roles and scopes', () => {
   it('forbids an analyst to post events', async () => {
-    const body = await problem(await post(dispatched(), { key: KEY.analyst }), 403, 'forbidden');
+    const res = await post(dispatched(), { key: KEY.analyst });
 
+    const body = await problem(res, 403, 'forbidden');
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer realm="h20-tracker", error="insufficient_scope"',
+    );
     expect(body.errors).toBeUndefined();
     expect(bus.calls).toEqual([]);
   });
@@ -279,6 +284,7 @@ describe('roles and scopes', () => {
 
     const body = await problem(res, 403, 'forbidden');
     expect(body.errors).toEqual([{ path: 'type', message: expect.stringMatching(/allocation/) }]);
+    expect(res.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"$/);
     expect(bus.calls).toEqual([]);
   });
 
@@ -1222,6 +1228,24 @@ describe('routes and methods', () => {
     expect(await res.text()).toBe('');
     expect(body.byteLength).toBeGreaterThan(0);
     expect(res.headers.get('content-length')).toBe(String(body.byteLength));
+  });
+
+  it.each([
+    ['an answer', '/v1/availability?sku=H20', KEY.analyst, 200],
+    ['an error', '/v1/availability?sku=H20', null, 401],
+    ['the health check', '/v1/health', null, 200],
+  ])('marks %s of the API as not to be stored by any cache', async (_, path, key, status) => {
+    const res = await get(path, key);
+
+    expect(res.status).toBe(status);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('leaves the documentation cacheable', async () => {
+    const res = await get('/openapi.json', null);
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBeNull();
   });
 
   it('answers OPTIONS on no route with 404', async () => {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { errorFields } from '../util/logger.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { DOCS_ASSETS } from './docs-page.ts';
+import { negotiate } from './media.ts';
 import { ROUTES } from './openapi.ts';
 import { isServiceError, PROBLEM_CONTENT_TYPE, ProblemError, serviceUnavailable } from './problem.ts';
 import { availabilityRoutes } from './routes/availability.ts';
@@ -36,6 +37,20 @@ const ROUTE_TABLE: { pattern: RegExp; methods: string[] }[] = (() => {
 const CHALLENGE = 'Bearer realm="h20-tracker"';
 
 const routeOf = (path: string) => ROUTE_TABLE.find((r) => r.pattern.test(path));
+
+/** What each API route answers in, by method and path pattern: JSON, and CSV where the route offers it. */
+const OFFERS: { method: string; pattern: RegExp; types: string[] }[] = ROUTES.map((r) => ({
+  method: r.method.toUpperCase(),
+  pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`),
+  types: Object.values(r.answers).some((a) => a.csv)
+    ? ['application/json', 'text/csv']
+    : ['application/json'],
+}));
+
+function offersOf(method: string, path: string): string[] | undefined {
+  const asked = method === 'HEAD' ? 'GET' : method;
+  return OFFERS.find((o) => o.method === asked && o.pattern.test(path))?.types;
+}
 
 /**
  * The HTTP API as a Hono app, free of any runtime: the Lambda entry and the local server both serve it.
@@ -115,6 +130,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       });
     }
     c.set('principal', principal);
+    return next();
+  });
+
+  // An `Accept` that takes none of what the route answers in gets 406 before the route does anything (a POST
+  // that would answer 406 only after it was done would still have taken the events).
+  app.use('/v1/*', async (c, next) => {
+    const types = offersOf(c.req.method, c.req.path);
+    if (types && negotiate(c.req.header('accept'), types) === null) {
+      throw new ProblemError('not-acceptable', 406, `This route answers ${types.join(' or ')}.`, {
+        headers: { Vary: 'Accept' },
+      });
+    }
     return next();
   });
 

@@ -1241,6 +1241,45 @@ describe('routes and methods', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
+  it.each(['application/xml', 'text/csv', 'text/html, application/xhtml+xml'])(
+    'answers 406 to a JSON-only read asked for %s',
+    async (accept) => {
+      const res = await app.request('/v1/events', {
+        headers: { Authorization: `Bearer ${KEY.analyst}`, Accept: accept },
+      });
+
+      await problem(res, 406, 'not-acceptable');
+      expect(res.headers.get('vary')).toBe('Accept');
+    },
+  );
+
+  it('answers 406 to a POST that accepts no JSON, before taking its events', async () => {
+    const res = await app.request('/v1/events', {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${KEY.partner}`,
+        'Content-Type': 'application/json',
+        Accept: 'text/csv',
+      },
+      body: JSON.stringify(dispatched()),
+    });
+
+    await problem(res, 406, 'not-acceptable');
+    expect(bus.calls).toEqual([]);
+  });
+
+  it.each(['application/json', 'application/*', '*/*', 'text/html, */*;q=0.8', 'application/json;q=0.1'])(
+    'answers JSON to a read that accepts %s',
+    async (accept) => {
+      const res = await app.request('/v1/status', {
+        headers: { Authorization: `Bearer ${KEY.analyst}`, Accept: accept },
+      });
+
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    },
+  );
+
   it('leaves the documentation cacheable', async () => {
     const res = await get('/openapi.json', null);
 

@@ -77,7 +77,8 @@ export const ROUTES: readonly RouteSpec[] = [
       413: { description: 'The body is over 1 MiB or an event over 64 KiB.', schema: S.Problem },
       415: { description: 'The body is not application/json.', schema: S.Problem },
       503: {
-        description: 'The bus did not take some events: resend only those listed in `failed`.',
+        description:
+          'The bus did not take some events, or the store or bus was out: resend only those listed in `failed`.',
         schema: S.Problem,
       },
     },
@@ -242,9 +243,19 @@ const NEXT_LINK = {
   schema: { type: 'string' },
 };
 
+/** What any route may answer besides its own answers: an `Accept` it cannot serve, a backing service out. */
+const COMMON_ANSWERS: Record<number, Answer> = {
+  406: { description: '`Accept` rules out every type this route answers in.', schema: S.Problem },
+  503: {
+    description: 'A backing service is out or did not answer in time; try again after `Retry-After`.',
+    schema: S.Problem,
+  },
+};
+
 function operationOf(route: RouteSpec): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
-  for (const [status, answer] of Object.entries(route.answers)) {
+  const answers = route.roles === 'public' ? route.answers : { ...COMMON_ANSWERS, ...route.answers };
+  for (const [status, answer] of Object.entries(answers)) {
     const media = (type: string) =>
       answer.schema ? { [type]: { schema: withoutDialect(outputSchema(answer.schema)) } } : {};
     const json = status.startsWith('2') ? 'application/json' : 'application/problem+json';

@@ -109,6 +109,21 @@ describe('GET /openapi.json', () => {
     expect(availability?.responses['200']).not.toHaveProperty(['headers']);
   });
 
+  it("documents 406 and 503 on every route that needs a key, with the POST's own 503", () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.values(item).map((operation) => ({ path, operation })),
+    );
+    const keyed = operations.filter(({ operation }) => operation.security === undefined);
+    expect(keyed.length).toBeGreaterThan(5);
+    for (const { operation } of keyed) {
+      expect(operation.responses['406']?.content).toHaveProperty(['application/problem+json']);
+      expect(operation.responses['503']?.content).toHaveProperty(['application/problem+json']);
+    }
+    expect(doc.paths['/v1/events']?.post?.responses['503']).toMatchObject({
+      description: expect.stringContaining('failed'),
+    });
+  });
+
   it('marks the public routes as needing no key', () => {
     expect(doc.paths['/v1/health']?.get?.security).toEqual([]);
     expect(doc.paths['/v1/status']?.get?.security).toBeUndefined();

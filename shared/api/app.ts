@@ -12,6 +12,10 @@ import { operationsRoutes } from './routes/operations.ts';
 import { regulationRoutes } from './routes/regulations.ts';
 import { shipmentRoutes } from './routes/shipments.ts';
 
+/** A path of the route table (`/v1/events/{eventId}`) as a pattern that matches the paths it serves. */
+const patternOf = (path: string): RegExp =>
+  new RegExp(`^${path.replace(/\./g, '\\.').replace(/\{\w+\}/g, '[^/]+')}$`);
+
 /**
  * Every path the app serves and its methods, for `Allow` on 405 and `OPTIONS` answers: HEAD wherever GET is
  * (Hono answers it from the GET route), and OPTIONS everywhere.
@@ -28,7 +32,7 @@ const ROUTE_TABLE: { pattern: RegExp; methods: string[] }[] = (() => {
     methods.set(path, list);
   }
   return [...methods].map(([path, list]) => ({
-    pattern: new RegExp(`^${path.replace(/\./g, '\\.').replace(/\{\w+\}/g, '[^/]+')}$`),
+    pattern: patternOf(path),
     methods: [...list, ...(list.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].sort(),
   }));
 })();
@@ -41,7 +45,7 @@ const routeOf = (path: string) => ROUTE_TABLE.find((r) => r.pattern.test(path));
 /** What each API route answers in, by method and path pattern: JSON, and CSV where the route offers it. */
 const OFFERS: { method: string; pattern: RegExp; types: string[] }[] = ROUTES.map((r) => ({
   method: r.method.toUpperCase(),
-  pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`),
+  pattern: patternOf(r.path),
   types: Object.values(r.answers).some((a) => a.csv)
     ? ['application/json', 'text/csv']
     : ['application/json'],

@@ -36,7 +36,7 @@ export interface Receipt {
   href: string;
 }
 
-/** An event the bus would not take after retries: the partner resends exactly these. */
+/** An event not taken (the bus refused it after retries, or the store or bus was out): to be resent. */
 export interface FailedEntry {
   index: number;
   /** Absent when the event came without one and the store was out before the server made it one. */
@@ -97,8 +97,8 @@ export function eventsOf(
   if (!Array.isArray(events)) issues.push({ path: 'events', message: 'must be an array' });
   else if (events.length < 1 || events.length > MAX_BATCH)
     issues.push({ path: 'events', message: `must hold 1 to ${MAX_BATCH} events, not ${events.length}` });
-  // Without a list of events there is nothing more to judge; stray fields beside one, the events are judged
-  // too, so that one answer lists every issue.
+  // Without a list of events there is nothing more to judge. With one beside stray fields, its events are
+  // judged too, so that one answer lists every issue.
   if (!Array.isArray(events) || issues.length > Object.keys(rest).length)
     throw validationProblem('The batch is not well formed.', issues);
   return { raw: events, batch: true, envelopeIssues: issues };

@@ -324,8 +324,15 @@ function clientErrorProblem(error: Error & { code?: string; rawPacket?: Buffer }
     );
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT')
     return new ProblemError('request-timeout', 408, 'The request did not arrive in time; send it again.');
+  // A well-formed method that Node's parser does not know (RFC 9110, 9.1: 501); bytes that are no method at
+  // all (a TLS handshake on the plain port, say) stay a 400.
+  if (error.code === 'HPE_INVALID_METHOD' && METHOD_TOKEN.test(error.rawPacket?.toString('latin1') ?? ''))
+    return new ProblemError('not-implemented', 501, 'This server does not implement that method.');
   return new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.');
 }
+
+/** The start of a request line whose method is an RFC 9110 token, followed by a target. */
+const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S/;
 
 /** RFC 9112 asks a server to take request lines of at least 8,000 bytes; Node takes 16 KiB of headers in all. */
 const LONGEST_REQUEST_LINE = 8_192;

@@ -135,7 +135,8 @@ describe('the pipeline over HTTP', () => {
   it.each([
     ['a backslash in the path', 'GET /v1/events/\\ HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
     ['a malformed Host', 'GET /v1/health HTTP/1.1\r\nHost: a b c\r\n\r\n', 400, 'bad-request'],
-    ['an unknown method', 'FOO /v1/health HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
+    ['an unknown method', 'FOO /v1/health HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'not-implemented'],
+    ['bytes that are no method', '\u0016\u0003\u0001 /v1/health HTTP/1.1\r\n\r\n', 400, 'bad-request'],
     ['an HTTP/1.1 request without Host', 'GET /v1/health HTTP/1.1\r\n\r\n', 400, 'bad-request'],
     ['two Host headers', 'GET /v1/health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 400, 'bad-request'],
     [

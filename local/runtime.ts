@@ -326,9 +326,16 @@ function clientErrorProblem(error: Error & { code?: string; rawPacket?: Buffer }
     return new ProblemError('request-timeout', 408, 'The request did not arrive in time; send it again.');
   // A well-formed method that Node's parser does not know (RFC 9110, 9.1: 501); bytes that are no method at
   // all (a TLS handshake on the plain port, say) stay a 400.
-  if (error.code === 'HPE_INVALID_METHOD' && METHOD_TOKEN.test(error.rawPacket?.toString('latin1') ?? ''))
+  if (error.code === 'HPE_INVALID_METHOD' && METHOD_TOKEN.test(refusedLine(error)))
     return new ProblemError('not-implemented', 501, 'This server does not implement that method.');
   return new ProblemError('bad-request', 400, 'The request is not valid HTTP/1.1.');
+}
+
+/** The line the parser refused, from its start: a request pipelined after others starts mid-packet. */
+function refusedLine(error: { rawPacket?: Buffer; bytesParsed?: number }): string {
+  const packet = error.rawPacket?.toString('latin1') ?? '';
+  const at = Math.min(error.bytesParsed ?? 0, packet.length);
+  return packet.slice(packet.lastIndexOf('\n', at - 1) + 1);
 }
 
 /** The start of a request line whose method is an RFC 9110 token, followed by a target. */

@@ -133,7 +133,9 @@ async function pipelineDriver(
       try {
         return await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_READ }));
       } catch (error) {
-        if ((error as Error).name !== 'TrimmedDataAccessException' || refused >= 3) throw error;
+        const name = (error as Error).name;
+        if ((name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') || refused >= 3)
+          throw error;
         iterator = await fresh();
       }
     }

@@ -103,6 +103,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
             path: c.req.path,
             budgetMs,
           });
+          c.set('pastBudget', true);
           reject(c.get('atDeadline')?.() ?? serviceUnavailable());
         },
         Math.max(budgetMs, 0),
@@ -140,7 +141,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // An `Accept` that takes none of what the route answers in gets 406 before the route does anything (a POST
   // that would answer 406 only after it was done would still have taken the events).
   app.use('/v1/*', async (c, next) => {
-    const types = offersOf(c.req.method, c.req.path);
+    // A liveness probe answers whatever the prober accepts.
+    const types = c.req.path === '/v1/health' ? undefined : offersOf(c.req.method, c.req.path);
     if (types && negotiate(c.req.header('accept'), types) === null) {
       throw new ProblemError('not-acceptable', 406, `This route answers ${types.join(' or ')}.`, {
         headers: { Vary: 'Accept' },
@@ -168,6 +170,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(error, c.get('requestId'));
+    if (c.get('pastBudget')) {
+      // The stalled call behind a request already answered at its budget gave up at last: no one reads this.
+      deps.logger.info('a request answered at its budget has failed since', {
+        requestId: c.get('requestId'),
+        path: c.req.path,
+        errorName: (error as Error).name,
+      });
+      return problemResponse(serviceUnavailable(), c.get('requestId'));
+    }
     if (isClientGone(error, c.req.raw)) {
       // The client hung up while its body was being read: nothing failed here, and no one reads the answer.
       deps.logger.info('client closed the connection before sending its whole request', {

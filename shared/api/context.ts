@@ -68,6 +68,8 @@ export type AppEnv = {
     requestId: string;
     /** The route's answer should the request run past its budget: set once it knows what to say. */
     atDeadline?: () => ProblemError;
+    /** Set when the request was answered at its budget: what still runs of it must not act any more. */
+    pastBudget?: true;
   };
 };
 export type AppContext = Context<AppEnv>;

@@ -11,7 +11,6 @@ import {
 } from '../events/catalogue.ts';
 import { contentHash } from '../events/fingerprint.ts';
 import type { StoredUnit } from '../projections/plan.ts';
-import type { IdGenerator } from '../util/clock.ts';
 import { repeatedKeysIn } from './json-keys.ts';
 import { ProblemError, type ProblemIssue, validationProblem } from './problem.ts';
 import { issuesOf } from './validation.ts';
@@ -25,8 +24,14 @@ export interface IngestDeps {
   recent?: RecentlyAccepted;
   getUnit(stream: string): Promise<StoredUnit | undefined>;
   publish(entries: ReturnType<typeof toBusEntry>[]): Promise<PublishResult>;
-  newId: IdGenerator;
   busName?: string;
+  /** False once the request has been answered at its budget: then nothing more may go to the bus. */
+  inTime?: () => boolean;
+}
+
+/** Thrown instead of publishing when the request was already answered at its budget. */
+export class PastBudget extends Error {
+  override readonly name = 'PastBudget';
 }
 
 export interface Receipt {
@@ -39,8 +44,8 @@ export interface Receipt {
 /** An event not taken (the bus refused it after retries, or the store or bus was out): to be resent. */
 export interface FailedEntry {
   index: number;
-  /** Absent when the event came without one and the store was out before the server made it one. */
-  eventId?: string;
+  /** The partner's, or the one the server made: resent under it, an event that did get through counts once. */
+  eventId: string;
   type: string;
   code: string;
   message: string;
@@ -164,22 +169,24 @@ export function validateAll(
 }
 
 /**
- * Accepts validated events for a partner: checks its scope, gives ids to events without one, refuses an id
- * reused for other content (within the body, or against what is recorded), and hands the rest to the bus.
- * Events already recorded with the same content are acknowledged without being sent again.
+ * Accepts validated events for a partner under `eventIds` (the partner's, or made by the caller for events
+ * without one): checks its scope, refuses an id reused for other content (within the body, or against what
+ * is recorded), and hands the rest to the bus. Events already recorded with the same content are
+ * acknowledged without being sent again.
  */
 export async function ingest(
   deps: IngestDeps,
   principal: Principal,
   events: DomainEvent[],
+  eventIds: readonly string[],
   batch: boolean,
   now: Date,
 ): Promise<{ status: 202 | 503; receipts: Receipt[]; failed: FailedEntry[] }> {
   const source = principal.partnerId ?? principal.keyId;
   const acceptedAt = now.toISOString();
-  const accepted: AcceptedEvent[] = events.map((event) => ({
+  const accepted: AcceptedEvent[] = events.map((event, index) => ({
     ...event,
-    eventId: event.eventId ?? deps.newId(),
+    eventId: eventIds[index] as string,
     source,
     acceptedAt,
   }));
@@ -239,6 +246,7 @@ export async function ingest(
   );
   const hashOf = new Map(accepted.map((event, index) => [event.eventId, hashes[index] as string]));
   const sending = toSend.map((e) => [e.eventId, hashOf.get(e.eventId) as string] as const);
+  if (deps.inTime && !deps.inTime()) throw new PastBudget('answered at its budget before publishing');
   deps.recent?.claim(sending, now);
   let result: PublishResult | undefined;
   try {

@@ -6,7 +6,7 @@ import { ProblemError } from './problem.ts';
  * The media type, of those a route `offers` (its preferred first), that an `Accept` header ranks highest:
  * by quality, then by how specifically a range names it (`text/csv` before `text/*` before the
  * wildcard). No
- * header means the first offered; null means none is acceptable.
+ * header, or one without a range that parses, means the first offered; null means none is acceptable.
  */
 export function negotiate(accept: string | undefined, offers: readonly string[]): string | null {
   if (!accept?.trim()) return offers[0] ?? null;
@@ -17,6 +17,8 @@ export function negotiate(accept: string | undefined, offers: readonly string[])
     const quality = q ? Number(q.slice(2)) : 1;
     return Number.isFinite(quality) ? [{ range, quality }] : [];
   });
+  // A header with no range that parses says nothing a server must heed (RFC 9110, 12.5.1): as if absent.
+  if (ranges.length === 0) return offers[0] ?? null;
   let best: string | null = null;
   let bestQuality = 0;
   for (const offer of offers) {

@@ -11,7 +11,7 @@ async function rawExchange(
   url: string,
   raw: string,
   options: { end: boolean },
-): Promise<{ head: string; body: string }> {
+): Promise<{ head: string; body: string; text: string }> {
   const { port, hostname } = new URL(url);
   const answer = await new Promise<string>((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => (options.end ? socket.end(raw) : socket.write(raw)));
@@ -23,7 +23,7 @@ async function rawExchange(
     socket.on('error', reject);
   });
   const [head = '', body = ''] = answer.split('\r\n\r\n');
-  return { head, body };
+  return { head, body, text: answer };
 }
 
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -170,6 +170,17 @@ describe('the pipeline over HTTP', () => {
     expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(head.toLowerCase()).toContain('content-type: application/problem+json');
     expect(JSON.parse(body)).toMatchObject({ type: `/problems/${slug}`, status });
+  });
+
+  it('judges the method of a request pipelined after another on its own line: bytes that are no method get 400', async () => {
+    const first = 'GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n';
+    const { text } = await rawExchange(rt.url, `${first}\u0016\u0003\u0001 / HTTP/1.1\r\n\r\n`, {
+      end: true,
+    });
+
+    // Every answer on the connection: the health check's, and the refusal's.
+    expect(text).toContain('/problems/bad-request');
+    expect(text).not.toContain('/problems/not-implemented');
   });
 });
 

@@ -1268,17 +1268,28 @@ describe('routes and methods', () => {
     expect(bus.calls).toEqual([]);
   });
 
-  it.each(['application/json', 'application/*', '*/*', 'text/html, */*;q=0.8', 'application/json;q=0.1'])(
-    'answers JSON to a read that accepts %s',
-    async (accept) => {
-      const res = await app.request('/v1/status', {
-        headers: { Authorization: `Bearer ${KEY.analyst}`, Accept: accept },
-      });
+  it('answers the health check whatever the prober accepts', async () => {
+    const res = await app.request('/v1/health', { headers: { Accept: 'text/plain' } });
 
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    },
-  );
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    'application/json',
+    'application/*',
+    '*/*',
+    'text/html, */*;q=0.8',
+    'application/json;q=0.1',
+    // Nothing in it parses as a media range: ignored, as RFC 9110 allows.
+    'json',
+  ])('answers JSON to a read that accepts %s', async (accept) => {
+    const res = await app.request('/v1/status', {
+      headers: { Authorization: `Bearer ${KEY.analyst}`, Accept: accept },
+    });
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  });
 
   it('leaves the documentation cacheable', async () => {
     const res = await get('/openapi.json', null);
@@ -1624,18 +1635,18 @@ describe('internal errors', () => {
   });
 
   /** A store that takes connections and never answers, as a stalled DynamoDB does; closed by `close`. */
-  async function silentStore() {
+  async function silentStore(requestTimeoutMs = 60_000) {
     const held = new Set<Socket>();
     const silent = createServer((socket) => {
       held.add(socket.on('error', () => {}));
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as AddressInfo;
-    // One long attempt: only the app's own budget can answer in time.
+    // One attempt, by default a long one: only the app's own budget can answer in time.
     const client = createDynamoClient({
       endpoint: `http://127.0.0.1:${port}`,
       maxAttempts: 1,
-      requestTimeoutMs: 60_000,
+      requestTimeoutMs,
     });
     const close = async () => {
       client.destroy();
@@ -1675,7 +1686,14 @@ describe('internal errors', () => {
           code: 'ServiceUnavailable',
           message: expect.any(String),
         },
-        { index: 1, type: unnamed.type, code: 'ServiceUnavailable', message: expect.any(String) },
+        // The id the server made for it: resent under it, the event counts once even if it got through.
+        {
+          index: 1,
+          eventId: expect.stringMatching(/^[0-9A-Z]{26}$/),
+          type: unnamed.type,
+          code: 'ServiceUnavailable',
+          message: expect.any(String),
+        },
       ]);
       expect(bus.calls).toEqual([]);
     } finally {
@@ -1692,9 +1710,10 @@ describe('internal errors', () => {
         events: new DynamoDBEventStore(client, 'any'),
         projections: new DynamoDBProjectionStore(client, 'any'),
         logger: createLogger({ level: 'warn', write: (line) => logs.push(JSON.parse(line)) }),
-        requestBudgetMs: () => 300,
+        requestBudgetMs: () => 1_000,
       });
       const event = dispatched({ eventId: unique('EV') });
+      await warmKeys(stalled);
 
       const posted = await stalled.request('/v1/events', {
         method: 'POST',
@@ -1717,6 +1736,104 @@ describe('internal errors', () => {
     } finally {
       await close();
     }
+  });
+
+  /** Makes the app know the partner and analyst keys, so that a budget is spent past the key check. */
+  async function warmKeys(target: Hono<AppEnv>) {
+    const asPartner = await target.request('/v1/status', {
+      headers: { Authorization: `Bearer ${KEY.partner}` },
+    });
+    expect(asPartner.status).toBe(403);
+    expect((await target.request('/v1/nothing-here', analyst)).status).toBe(404);
+  }
+
+  it('logs the late failure of a request answered at its budget as information, not as an unhandled error', async () => {
+    const { client, close } = await silentStore(600);
+    const logs: { level: string; message: string }[] = [];
+    try {
+      const stalled = createApp({
+        ...deps,
+        projections: new DynamoDBProjectionStore(client, 'any'),
+        logger: createLogger({ level: 'info', write: (line) => logs.push(JSON.parse(line)) }),
+        requestBudgetMs: () => 200,
+      });
+      await warmKeys(stalled);
+
+      await problem(await stalled.request('/v1/availability?sku=H20', analyst), 503, 'service-unavailable');
+      const late = 'a request answered at its budget has failed since';
+      for (let waited = 0; !logs.some((l) => l.message === late) && waited < 10_000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+
+      expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+      expect(logs.filter((l) => l.level === 'warn' || l.message === late).map((l) => l.message)).toEqual([
+        'request ran past its budget',
+        late,
+      ]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('sends nothing to the bus once it has answered at its budget, though the store answers later', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let answered: Promise<unknown> = Promise.resolve();
+    class LateEvents extends DynamoDBEventStore {
+      override hashesOf(ids: readonly string[]): Promise<Map<string, string>> {
+        const late = gate.then(() => super.hashesOf(ids));
+        answered = late;
+        return late;
+      }
+    }
+    const slow = createApp({
+      ...deps,
+      events: new LateEvents(tables.client, tables.names.events),
+      requestBudgetMs: () => 300,
+    });
+    await warmKeys(slow);
+    const named = dispatched({ eventId: unique('EV') });
+    const unnamed = dispatched();
+    delete unnamed.eventId;
+
+    const res = await slow.request('/v1/events', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ events: [named, unnamed] }),
+    });
+    const body = await problem(res, 503, 'service-unavailable');
+    release();
+    await answered;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(body.failed).toEqual([
+      expect.objectContaining({ index: 0, eventId: named.eventId }),
+      expect.objectContaining({ index: 1, eventId: expect.stringMatching(/^[0-9A-Z]{26}$/) }),
+    ]);
+    // The answer said no event is confirmed: none went to the bus after it.
+    expect(bus.calls).toEqual([]);
+  });
+
+  it('answers 408, not 503, when the budget runs out while the body is still arriving', async () => {
+    const slow = createApp({ ...deps, requestBudgetMs: () => 300 });
+    await warmKeys(slow);
+    // Half an event, and then nothing: the client never finishes its upload.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"type":"shipment.dispatched",'));
+      },
+    });
+
+    const res = await slow.request('/v1/events', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+
+    await problem(res, 408, 'request-timeout');
+    expect(bus.calls).toEqual([]);
   });
 
   it('publishes nothing and leaks nothing when the event store cannot be read during ingest', async () => {

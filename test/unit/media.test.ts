@@ -17,11 +17,14 @@ describe('negotiate', () => {
     // The most specific range decides: csv is refused though */* would take it.
     ['text/csv;q=0, */*', 'application/json'],
     ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'application/json'],
+    // No range that parses: ignored, as RFC 9110 allows.
+    ['garbage', 'application/json'],
+    ['json, *', 'application/json'],
   ])('picks from %j: %s', (accept, expected) => {
     expect(negotiate(accept, OFFERS)).toBe(expected);
   });
 
-  it.each([['image/png'], ['application/json;q=0, text/csv;q=0'], ['garbage']])(
+  it.each([['image/png'], ['application/json;q=0, text/csv;q=0'], ['garbage, image/png']])(
     'accepts neither for %j',
     (accept) => {
       expect(negotiate(accept, OFFERS)).toBeNull();

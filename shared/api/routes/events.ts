@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { compareEvents } from '../../events/catalogue.ts';
 import type { StoredEvent } from '../../store/event-item.ts';
 import { type AppDeps, type AppEnv, json, pageOf, requireRole } from '../context.ts';
-import { eventsOf, ingest, RecentlyAccepted, validateAll } from '../ingest.ts';
+import { eventsOf, ingest, PastBudget, RecentlyAccepted, validateAll } from '../ingest.ts';
 import {
   decodeCursor,
   EventListQuery,
@@ -51,6 +51,9 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           headers: { 'Accept-Encoding': 'identity' },
         });
       }
+      // Out of time while the body is still arriving (here, or in the limit's read of a body of unknown
+      // length): the client's upload is what is slow, not a backing service.
+      c.set('atDeadline', () => new ProblemError('request-timeout', 408, 'The body did not arrive in time.'));
       return next();
     },
     bodyLimit({
@@ -78,19 +81,21 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       }
       const { raw, batch, envelopeIssues } = eventsOf(body, text);
       const events = validateAll(raw, batch, envelopeIssues);
-      // With the store or the bus out, nothing is taken and every event is listed to be sent again: resending
-      // one that did get through is harmless (same id, same content).
+      // Ids are made here, not in ingest, so that an answer given before ingest ends can name them.
+      const eventIds = events.map((event) => event.eventId ?? deps.newId());
+      // With the store or the bus out, or out of time, every event is listed to be sent again, under the id it
+      // has now: one that did get through is then acknowledged, not recorded twice.
       const unreached = () =>
         serviceUnavailable(
-          'The event store or bus could not be reached; no event is confirmed. Send those listed in failed again.',
+          'The event store or bus could not be reached in time; no event is confirmed. Send those listed in failed again, with their eventId.',
           {
             accepted: [],
             failed: events.map((event, index) => ({
               index,
-              ...(event.eventId ? { eventId: event.eventId } : {}),
+              eventId: eventIds[index] as string,
               type: event.type,
               code: 'ServiceUnavailable',
-              message: 'the event store or bus could not be reached; send it again',
+              message: 'the event store or bus could not be reached in time; send it again with this eventId',
             })),
           },
         );
@@ -101,15 +106,17 @@ export function eventRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           recent,
           getUnit: (stream) => deps.projections.getUnit(stream),
           publish: (entries) => deps.publisher.publish(entries),
-          newId: deps.newId,
           busName: deps.busName,
+          // Answered already: nothing more goes to the bus, so the answer's "no event is confirmed" holds.
+          inTime: () => !c.get('pastBudget'),
         },
         principal,
         events,
+        eventIds,
         batch,
         deps.clock.now(),
       ).catch((error: unknown) => {
-        throw isServiceError(error) ? unreached() : error;
+        throw isServiceError(error) || error instanceof PastBudget ? unreached() : error;
       });
       if (result.status === 503) {
         throw new ProblemError(

@@ -215,22 +215,10 @@ export class StreamPoller {
    * taken after that write, so a few tries settle it.
    */
   private async readShard(arn: string, shardId: string, held: string | undefined) {
-    let iterator = held ?? (await this.iteratorFor(arn, shardId));
-    for (let refused = 0; ; refused++) {
-      try {
-        return await this.options.streams.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
-        );
-      } catch (error) {
-        const name = (error as Error).name;
-        if (!STALE_ITERATOR.has(name) || refused >= STALE_ITERATOR_TRIES) throw error;
-        this.options.logger?.debug('stream iterator refused; taking a fresh one', {
-          shardId,
-          errorName: name,
-        });
-        iterator = await this.iteratorFor(arn, shardId);
-      }
-    }
+    return readRecords(this.options.streams, held ?? (await this.iteratorFor(arn, shardId)), (errorName) => {
+      this.options.logger?.debug('stream iterator refused; taking a fresh one', { shardId, errorName });
+      return this.iteratorFor(arn, shardId);
+    });
   }
 
   private async streamArn(): Promise<string> {
@@ -255,18 +243,7 @@ export class StreamPoller {
 
   private async iteratorFor(arn: string, shardId: string): Promise<string> {
     const after = this.checkpoints.shards[shardId];
-    const get = async (sequence: string | undefined) => {
-      const out = await this.options.streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: arn,
-          ShardId: shardId,
-          ...(sequence
-            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: sequence }
-            : { ShardIteratorType: 'TRIM_HORIZON' }),
-        }),
-      );
-      return out.ShardIterator as string;
-    };
+    const get = (sequence: string | undefined) => shardIterator(this.options.streams, arn, shardId, sequence);
     try {
       return await get(after);
     } catch (error) {
@@ -307,6 +284,47 @@ export class StreamPoller {
 const STALE_ITERATOR = new Set(['TrimmedDataAccessException', 'ExpiredIteratorException']);
 /** Fresh iterators taken for one read before a refusal counts as an error. */
 const STALE_ITERATOR_TRIES = 3;
+
+/** An iterator of the shard just after `after`, or from the oldest record it holds. */
+export async function shardIterator(
+  streams: DynamoDBStreamsClient,
+  arn: string,
+  shardId: string,
+  after: string | undefined,
+): Promise<string> {
+  const out = await streams.send(
+    new GetShardIteratorCommand({
+      StreamArn: arn,
+      ShardId: shardId,
+      ...(after
+        ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+        : { ShardIteratorType: 'TRIM_HORIZON' }),
+    }),
+  );
+  return out.ShardIterator as string;
+}
+
+/**
+ * Reads up to `limit` records from `iterator`; when it is refused as stale, reads again (a few times) from the
+ * iterator `fresh` gives, which should start after the last record handled, so nothing is lost.
+ */
+export async function readRecords(
+  streams: DynamoDBStreamsClient,
+  iterator: string,
+  fresh: (errorName: string) => Promise<string>,
+  limit = 1000,
+) {
+  let current = iterator;
+  for (let refused = 0; ; refused++) {
+    try {
+      return await streams.send(new GetRecordsCommand({ ShardIterator: current, Limit: limit }));
+    } catch (error) {
+      const name = (error as Error).name;
+      if (!STALE_ITERATOR.has(name) || refused >= STALE_ITERATOR_TRIES) throw error;
+      current = await fresh(name);
+    }
+  }
+}
 
 /** An entry of the failure file. */
 interface SetAside {

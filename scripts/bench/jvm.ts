@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { DescribeTableCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { readRecords, shardIterator } from '../../local/stream-poller.ts';
 import { busEnvelopeOf, toBusEntry } from '../../shared/bus/envelope.ts';
 import { projectEvents } from '../../shared/projector/projector.ts';
 import { eventOfRecord } from '../../shared/projector/stream-records.ts';
@@ -115,31 +111,9 @@ async function pipelineDriver(
   // (it does when the shard's next record is numbered past where the iterator points, as happens when a
   // write to another table lands first).
   let last: string | undefined;
-  const fresh = async () =>
-    (
-      await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: arn,
-          ShardId: shardId,
-          ...(last
-            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: last }
-            : { ShardIteratorType: 'TRIM_HORIZON' }),
-        }),
-      )
-    ).ShardIterator as string;
+  const fresh = () => shardIterator(streams, arn, shardId, last);
   let iterator = await fresh();
-  const read = async () => {
-    for (let refused = 0; ; refused++) {
-      try {
-        return await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_READ }));
-      } catch (error) {
-        const name = (error as Error).name;
-        if ((name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') || refused >= 3)
-          throw error;
-        iterator = await fresh();
-      }
-    }
-  };
+  const read = () => readRecords(streams, iterator, fresh, STREAM_READ);
   return async (from, to) => {
     meter.phase = 'recorder';
     for (let k = from; k < to; k += RECORDER_BATCH) {

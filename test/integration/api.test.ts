@@ -151,7 +151,13 @@ const allocated = (): EventBody => ({
 
 function post(
   body: unknown,
-  options: { key?: string | null; contentType?: string | null; raw?: string | Uint8Array } = {},
+  options: {
+    key?: string | null;
+    contentType?: string | null;
+    raw?: string | Uint8Array;
+    /** Another app than the suite's, for the tests that break one of its parts. */
+    to?: Hono<AppEnv>;
+  } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = {};
   const key = options.key === undefined ? KEY.partner : options.key;
@@ -160,7 +166,9 @@ function post(
   if (contentType !== null) headers['Content-Type'] = contentType;
   // A string body would make fetch add text/plain itself; bytes carry no content type of their own.
   const payload = options.raw ?? new TextEncoder().encode(JSON.stringify(body));
-  return Promise.resolve(app.request('/v1/events', { method: 'POST', headers, body: payload }));
+  return Promise.resolve(
+    (options.to ?? app).request('/v1/events', { method: 'POST', headers, body: payload }),
+  );
 }
 
 const get = (path: string, key: string | null = KEY.analyst): Promise<Response> =>
@@ -1634,6 +1642,13 @@ describe('internal errors', () => {
     }
   });
 
+  /** Two dispatches: one with the partner's eventId, one without, for which the server makes an id. */
+  function namedAndUnnamed(): [EventBody, EventBody] {
+    const unnamed = dispatched();
+    delete unnamed.eventId;
+    return [dispatched({ eventId: unique('EV') }), unnamed];
+  }
+
   /** A store that takes connections and never answers, as a stalled DynamoDB does; closed by `close`. */
   async function silentStore(requestTimeoutMs = 60_000) {
     const held = new Set<Socket>();
@@ -1665,15 +1680,9 @@ describe('internal errors', () => {
     const client = createDynamoClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
     try {
       const out = createApp({ ...deps, events: new DynamoDBEventStore(client, 'any') });
-      const named = dispatched({ eventId: unique('EV') });
-      const unnamed = dispatched();
-      delete unnamed.eventId;
+      const [named, unnamed] = namedAndUnnamed();
 
-      const res = await out.request('/v1/events', {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ events: [named, unnamed] }),
-      });
+      const res = await post({ events: [named, unnamed] }, { to: out });
 
       const body = await problem(res, 503, 'service-unavailable');
       expect(res.headers.get('retry-after')).toBe('1');
@@ -1715,11 +1724,7 @@ describe('internal errors', () => {
       const event = dispatched({ eventId: unique('EV') });
       await warmKeys(stalled);
 
-      const posted = await stalled.request('/v1/events', {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(event),
-      });
+      const posted = await post(event, { to: stalled });
       const read = await stalled.request('/v1/availability?sku=H20', analyst);
 
       const body = await problem(posted, 503, 'service-unavailable');
@@ -1793,15 +1798,9 @@ describe('internal errors', () => {
       requestBudgetMs: () => 300,
     });
     await warmKeys(slow);
-    const named = dispatched({ eventId: unique('EV') });
-    const unnamed = dispatched();
-    delete unnamed.eventId;
+    const [named, unnamed] = namedAndUnnamed();
 
-    const res = await slow.request('/v1/events', {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${KEY.partner}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ events: [named, unnamed] }),
-    });
+    const res = await post({ events: [named, unnamed] }, { to: slow });
     const body = await problem(res, 503, 'service-unavailable');
     release();
     await answered;

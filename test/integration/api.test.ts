@@ -1615,52 +1615,18 @@ describe('internal errors', () => {
     },
   );
 
-  it('answers 503 with Retry-After when the store stops answering, instead of waiting for ever', async () => {
-    // A store that takes connections and never answers, as a stalled DynamoDB does.
-    const held = new Set<Socket>();
-    const silent = createServer((socket) => {
-      held.add(socket.on('error', () => {}));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as AddressInfo;
-    const client = createDynamoClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      maxAttempts: 2,
-      requestTimeoutMs: 200,
-    });
-    try {
-      const stalled = createApp({ ...deps, projections: new DynamoDBProjectionStore(client, 'any') });
-
-      const res = await stalled.request('/v1/availability?sku=H20', analyst);
-
-      await problem(res, 503, 'service-unavailable');
-      expect(res.headers.get('retry-after')).toBe('1');
-    } finally {
-      client.destroy();
-      for (const socket of held) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
-    }
-  });
-
-  /** Two dispatches: one with the partner's eventId, one without, for which the server makes an id. */
-  function namedAndUnnamed(): [EventBody, EventBody] {
-    const unnamed = dispatched();
-    delete unnamed.eventId;
-    return [dispatched({ eventId: unique('EV') }), unnamed];
-  }
-
   /** A store that takes connections and never answers, as a stalled DynamoDB does; closed by `close`. */
-  async function silentStore(requestTimeoutMs = 60_000) {
+  async function silentStore({ maxAttempts = 1, requestTimeoutMs = 60_000 } = {}) {
     const held = new Set<Socket>();
     const silent = createServer((socket) => {
       held.add(socket.on('error', () => {}));
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as AddressInfo;
-    // One attempt, by default a long one: only the app's own budget can answer in time.
+    // By default one long attempt: only the app's own budget can answer in time.
     const client = createDynamoClient({
       endpoint: `http://127.0.0.1:${port}`,
-      maxAttempts: 1,
+      maxAttempts,
       requestTimeoutMs,
     });
     const close = async () => {
@@ -1752,8 +1718,29 @@ describe('internal errors', () => {
     expect((await target.request('/v1/nothing-here', analyst)).status).toBe(404);
   }
 
+  it('answers 503 with Retry-After when the store stops answering, instead of waiting for ever', async () => {
+    const { client, close } = await silentStore({ maxAttempts: 2, requestTimeoutMs: 200 });
+    try {
+      const stalled = createApp({ ...deps, projections: new DynamoDBProjectionStore(client, 'any') });
+
+      const res = await stalled.request('/v1/availability?sku=H20', analyst);
+
+      await problem(res, 503, 'service-unavailable');
+      expect(res.headers.get('retry-after')).toBe('1');
+    } finally {
+      await close();
+    }
+  });
+
+  /** Two dispatches: one with the partner's eventId, one without, for which the server makes an id. */
+  function namedAndUnnamed(): [EventBody, EventBody] {
+    const unnamed = dispatched();
+    delete unnamed.eventId;
+    return [dispatched({ eventId: unique('EV') }), unnamed];
+  }
+
   it('logs the late failure of a request answered at its budget as information, not as an unhandled error', async () => {
-    const { client, close } = await silentStore(600);
+    const { client, close } = await silentStore({ requestTimeoutMs: 600 });
     const logs: { level: string; message: string }[] = [];
     try {
       const stalled = createApp({
